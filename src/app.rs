@@ -1,0 +1,108 @@
+//! The application shell, the routes and the navigation bar.
+
+use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{Route, Router, Routes, A};
+use leptos_router::path;
+
+use crate::error::AppError;
+use crate::model::User;
+use crate::pages::{
+    login::{LoginPage, LogoutButton},
+    project::ProjectPage,
+    projects::HomePage,
+    setup::SetupPage,
+    users::UsersPage,
+};
+
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    // Lets tests (and curious people) know the page is interactive.
+    Effect::new(move |_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
+    view! {
+        <Stylesheet id="faultline" href="/pkg/faultline.css"/>
+        <Title text="Faultline"/>
+        <Router>
+            <Routes fallback=|| view! { <main class="narrow"><h1>"Page not found"</h1></main> }>
+                <Route path=path!("/setup") view=SetupPage/>
+                <Route path=path!("/login") view=LoginPage/>
+                <Route path=path!("/") view=|| view! { <Nav/><HomePage/> }/>
+                <Route path=path!("/projects/:id") view=|| view! { <Nav/><ProjectPage/> }/>
+                <Route path=path!("/users") view=|| view! { <Nav/><UsersPage/> }/>
+            </Routes>
+        </Router>
+    }
+}
+
+/// The signed-in user, for the navigation bar and pages that adapt to admins.
+#[server(prefix = "/_fn", endpoint = "current_user")]
+pub async fn current_user() -> Result<User, AppError> {
+    crate::pages::guard::require_user().await
+}
+
+#[component]
+fn Nav() -> impl IntoView {
+    let user = Resource::new(|| (), |_| current_user());
+    view! {
+        <header class="topbar">
+            <A href="/" attr:class="brand">"Faultline"</A>
+            <nav>
+                <A href="/">"Projects"</A>
+                <Suspense>
+                    {move || Suspend::new(async move {
+                        match user.await {
+                            Ok(u) => view! {
+                                {u.is_admin.then(|| view! { <A href="/users">"Users"</A> })}
+                                <span class="who" data-testid="current-user">{u.email.clone()}</span>
+                                <LogoutButton/>
+                            }.into_any(),
+                            Err(_) => view! { <a href="/login">"Sign in"</a> }.into_any(),
+                        }
+                    })}
+                </Suspense>
+            </nav>
+        </header>
+    }
+}
+
+/// The error of a server action's last call, or nothing.
+#[component]
+pub fn ActionError<S>(action: ServerAction<S>) -> impl IntoView
+where
+    S: ServerFn<Error = AppError> + Send + Sync + Clone + 'static,
+    S::Output: Clone + Send + Sync + 'static,
+{
+    move || action.value().get().and_then(|r| r.err()).map(|e| view! { <p class="error" role="alert">{e.to_string()}</p> })
+}
+
+/// The text of a failed load, with a way back for signed-out users.
+pub fn load_error(e: AppError) -> AnyView {
+    match e {
+        AppError::NotSignedIn => view! { <p class="error">"Your session has ended. "<a href="/login">"Sign in"</a></p> }.into_any(),
+        e => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+    }
+}

@@ -1,0 +1,164 @@
+//! Plain data shared by the server and the browser: what server functions return.
+//! No I/O and no SQL here; the `store` module fills these from the database.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct User {
+    pub id: i64,
+    pub email: String,
+    pub is_admin: bool,
+    pub created_at: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct Org {
+    pub id: i64,
+    pub slug: String,
+    pub name: String,
+    pub created_at: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct Project {
+    pub id: i64,
+    pub org_id: i64,
+    pub org_slug: String,
+    pub slug: String,
+    pub name: String,
+    pub platform: String,
+    pub created_at: i64,
+}
+
+/// A client key (DSN key) of a project. Public by design: it ends up in every app's config.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct ProjectKey {
+    pub id: i64,
+    pub project_id: i64,
+    pub public_key: String,
+    pub label: String,
+    pub is_active: bool,
+    pub created_at: i64,
+}
+
+/// A user's access to one project.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Role {
+    /// Manages the project's keys and members.
+    Admin,
+    /// Sees the project and triages its issues.
+    Member,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Member => "member",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        match s {
+            "admin" => Some(Role::Admin),
+            "member" => Some(Role::Member),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Member {
+    pub user_id: i64,
+    pub email: String,
+    pub role: Role,
+}
+
+/// Turns a display name into a URL slug: lowercase ASCII letters, digits and single dashes.
+pub fn slugify(name: &str) -> String {
+    let mut slug = String::new();
+    for c in name.trim().chars() {
+        if c.is_ascii_alphanumeric() {
+            slug.push(c.to_ascii_lowercase());
+        } else if !slug.is_empty() && !slug.ends_with('-') {
+            slug.push('-');
+        }
+    }
+    while slug.ends_with('-') {
+        slug.pop();
+    }
+    slug.truncate(50);
+    slug
+}
+
+/// A valid slug is 1 to 50 characters of `a-z`, `0-9` and `-`, not starting with `-`.
+pub fn is_valid_slug(slug: &str) -> bool {
+    !slug.is_empty()
+        && slug.len() <= 50
+        && !slug.starts_with('-')
+        && slug.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+pub fn normalize_email(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+pub fn is_valid_email(email: &str) -> bool {
+    let email = email.trim();
+    match email.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty() && !domain.is_empty() && !email.contains(char::is_whitespace) && email.len() <= 254
+        }
+        None => false,
+    }
+}
+
+pub const MIN_PASSWORD_LEN: usize = 8;
+pub const MAX_PASSWORD_LEN: usize = 128;
+
+/// Checks a new password against the rules; the error is shown to the user.
+pub fn check_new_password(password: &str) -> Result<(), String> {
+    let n = password.chars().count();
+    if n < MIN_PASSWORD_LEN {
+        return Err(format!("The password needs at least {MIN_PASSWORD_LEN} characters."));
+    }
+    if n > MAX_PASSWORD_LEN {
+        return Err(format!("The password may have at most {MAX_PASSWORD_LEN} characters."));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs() {
+        for (name, slug) in [
+            ("Backend", "backend"),
+            ("  My Web App!! ", "my-web-app"),
+            ("ACME Corp. (EU)", "acme-corp-eu"),
+            ("---", ""),
+        ] {
+            assert_eq!(slugify(name), slug, "slugify({name:?})");
+        }
+        assert!(is_valid_slug("web-2"));
+        assert!(!is_valid_slug("Web"));
+        assert!(!is_valid_slug("-web"));
+        assert!(!is_valid_slug(""));
+    }
+
+    #[test]
+    fn emails_and_passwords() {
+        assert!(is_valid_email("a@b.c"));
+        assert!(!is_valid_email("a b@c"));
+        assert!(!is_valid_email("nobody"));
+        assert_eq!(normalize_email(" Ada@Example.COM "), "ada@example.com");
+        assert!(check_new_password("short").is_err());
+        assert!(check_new_password("long enough").is_ok());
+    }
+}

@@ -1,0 +1,71 @@
+//! Signing in and out.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+use crate::app::ActionError;
+use crate::error::AppError;
+
+/// Only same-site paths are accepted as the place to return to after login.
+pub fn safe_next(next: Option<&str>) -> &str {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n,
+        _ => "/",
+    }
+}
+
+#[server(prefix = "/_fn", endpoint = "login")]
+pub async fn login(email: String, password: String, next: Option<String>) -> Result<(), AppError> {
+    use crate::pages::guard::{session, state};
+    use axum::extract::ConnectInfo;
+    use std::net::SocketAddr;
+
+    let ip = leptos_axum::extract::<ConnectInfo<SocketAddr>>()
+        .await
+        .map(|ConnectInfo(addr)| addr.ip().to_string())
+        .unwrap_or_else(|_| "unknown".into());
+    let user = crate::auth::login(&state().db, &email, &password, &ip).await?;
+    crate::server::start_session(&session().await?, &user).await.map_err(|_| AppError::Internal)?;
+    leptos_axum::redirect(safe_next(next.as_deref()));
+    Ok(())
+}
+
+#[server(prefix = "/_fn", endpoint = "logout")]
+pub async fn logout() -> Result<(), AppError> {
+    let session = crate::pages::guard::session().await?;
+    // Deletes the session server-side, not only the cookie.
+    session.flush().await.map_err(|_| AppError::Internal)?;
+    leptos_axum::redirect("/login");
+    Ok(())
+}
+
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let action = ServerAction::<Login>::new();
+    let query = use_query_map();
+    let next = move || query.with(|q| q.get("next").unwrap_or_default());
+    view! {
+        <Title text="Sign in · Faultline"/>
+        <main class="narrow card">
+            <h1>"Sign in to Faultline"</h1>
+            <ActionForm action=action attr:class="stack">
+                <input type="hidden" name="next" prop:value=next/>
+                <label>"E-mail"<input type="email" name="email" required autocomplete="username"/></label>
+                <label>"Password"<input type="password" name="password" required autocomplete="current-password"/></label>
+                <button type="submit" class="primary">"Sign in"</button>
+            </ActionForm>
+            <ActionError action=action/>
+        </main>
+    }
+}
+
+#[component]
+pub fn LogoutButton() -> impl IntoView {
+    let action = ServerAction::<Logout>::new();
+    view! {
+        <ActionForm action=action attr:class="inline">
+            <button type="submit" class="link">"Sign out"</button>
+        </ActionForm>
+    }
+}

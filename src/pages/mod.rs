@@ -1,0 +1,8 @@
+//! The pages of the UI, each with the server functions it calls.
+
+pub mod guard;
+pub mod login;
+pub mod project;
+pub mod projects;
+pub mod setup;
+pub mod users;

@@ -1,0 +1,255 @@
+//! A project's page: its DSN with SDK setup snippets, its client keys and who has access.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+use serde::{Deserialize, Serialize};
+
+use crate::app::{load_error, ActionError};
+use crate::dsn::Sdk;
+use crate::error::AppError;
+use crate::model::{Member, Project, ProjectKey, Role, User};
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct KeyView {
+    pub key: ProjectKey,
+    pub dsn: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ProjectView {
+    pub project: Project,
+    pub role: Role,
+    pub keys: Vec<KeyView>,
+    /// Only filled for project admins.
+    pub members: Vec<Member>,
+    /// Users that can be granted access (project admins only).
+    pub users: Vec<User>,
+}
+
+#[server(prefix = "/_fn", endpoint = "project_settings")]
+pub async fn project_settings(project_id: i64) -> Result<ProjectView, AppError> {
+    use crate::pages::guard::{require_project, state};
+    let (_user, role) = require_project(project_id).await?;
+    let state = state();
+    let db = &state.db;
+    let project = db.project_by_id(project_id).await?.ok_or(AppError::NotFound)?;
+    let keys = db
+        .project_keys(project_id)
+        .await?
+        .into_iter()
+        .map(|key| KeyView { dsn: crate::dsn::dsn(&state.public_url, &key.public_key, project_id), key })
+        .collect();
+    let (members, users) = if role == Role::Admin {
+        (db.list_members(project_id).await?, db.list_users().await?)
+    } else {
+        (vec![], vec![])
+    };
+    Ok(ProjectView { project, role, keys, members, users })
+}
+
+#[server(prefix = "/_fn", endpoint = "add_key")]
+pub async fn add_key(project_id: i64, label: String) -> Result<(), AppError> {
+    crate::pages::guard::require_project_admin(project_id).await?;
+    let label = label.trim();
+    let label = if label.is_empty() { "Key" } else { label };
+    crate::pages::guard::state().db.create_key(project_id, label).await?;
+    Ok(())
+}
+
+#[server(prefix = "/_fn", endpoint = "rotate_key")]
+pub async fn rotate_key(project_id: i64, key_id: i64) -> Result<(), AppError> {
+    crate::pages::guard::require_project_admin(project_id).await?;
+    crate::pages::guard::state().db.rotate_key(project_id, key_id).await?;
+    Ok(())
+}
+
+#[server(prefix = "/_fn", endpoint = "set_key_active")]
+pub async fn set_key_active(project_id: i64, key_id: i64, active: bool) -> Result<(), AppError> {
+    crate::pages::guard::require_project_admin(project_id).await?;
+    crate::pages::guard::state().db.set_key_active(project_id, key_id, active).await?;
+    Ok(())
+}
+
+#[server(prefix = "/_fn", endpoint = "grant_access")]
+pub async fn grant_access(project_id: i64, email: String, role: String) -> Result<(), AppError> {
+    crate::pages::guard::require_project_admin(project_id).await?;
+    let db = &crate::pages::guard::state().db;
+    let role = Role::parse(&role).ok_or_else(|| AppError::Invalid("Unknown role.".into()))?;
+    let user = db
+        .user_by_email(&crate::model::normalize_email(&email))
+        .await?
+        .ok_or_else(|| AppError::Invalid("No user has this e-mail; create the user first.".into()))?;
+    db.set_membership(project_id, user.id, role).await?;
+    Ok(())
+}
+
+#[server(prefix = "/_fn", endpoint = "revoke_access")]
+pub async fn revoke_access(project_id: i64, user_id: i64) -> Result<(), AppError> {
+    crate::pages::guard::require_project_admin(project_id).await?;
+    crate::pages::guard::state().db.remove_membership(project_id, user_id).await?;
+    Ok(())
+}
+
+#[component]
+pub fn ProjectPage() -> impl IntoView {
+    let params = use_params_map();
+    let project_id = move || params.with(|p| p.get("id").and_then(|id| id.parse::<i64>().ok()).unwrap_or(0));
+    let add = ServerAction::<AddKey>::new();
+    let rotate = ServerAction::<RotateKey>::new();
+    let toggle = ServerAction::<SetKeyActive>::new();
+    let grant = ServerAction::<GrantAccess>::new();
+    let revoke = ServerAction::<RevokeAccess>::new();
+    let changes = move || {
+        (add.version().get(), rotate.version().get(), toggle.version().get(), grant.version().get(), revoke.version().get())
+    };
+    let data = Resource::new(move || (project_id(), changes()), |(id, _)| project_settings(id));
+
+    view! {
+        <main>
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match data.await {
+                        Err(e) => load_error(e),
+                        Ok(s) => {
+                            let is_admin = s.role == Role::Admin;
+                            let pid = s.project.id;
+                            let first_dsn = s.keys.iter().find(|k| k.key.is_active).map(|k| k.dsn.clone());
+                            view! {
+                                <Title text=format!("{} · Faultline", s.project.name)/>
+                                <h1>{s.project.name.clone()}<span class="slug">{format!("{}/{}", s.project.org_slug, s.project.slug)}</span></h1>
+                                <section class="card">
+                                    <h2>"Send errors to this project"</h2>
+                                    {match first_dsn {
+                                        Some(dsn) => view! { <DsnSetup dsn/> }.into_any(),
+                                        None => view! { <p class="error">"Every key of this project is disabled: enable or add one."</p> }.into_any(),
+                                    }}
+                                </section>
+                                <section class="card">
+                                    <h2>"Client keys (DSN)"</h2>
+                                    <table class="keys">
+                                        <thead><tr><th>"Label"</th><th>"DSN"</th><th>"Status"</th>{is_admin.then(|| view! { <th></th> })}</tr></thead>
+                                        <tbody>
+                                            {s.keys.into_iter().map(|k| {
+                                                let active = k.key.is_active;
+                                                view! {
+                                                    <tr data-key-id=k.key.id>
+                                                        <td>{k.key.label.clone()}</td>
+                                                        <td><code class="dsn">{k.dsn.clone()}</code></td>
+                                                        <td>{if active { view! { <span class="badge ok">"active"</span> } } else { view! { <span class="badge off">"disabled"</span> } }}</td>
+                                                        {is_admin.then(|| view! {
+                                                            <td class="actions">
+                                                                <ActionForm action=rotate attr:class="inline">
+                                                                    <input type="hidden" name="project_id" value=pid/>
+                                                                    <input type="hidden" name="key_id" value=k.key.id/>
+                                                                    <button type="submit">"Rotate"</button>
+                                                                </ActionForm>
+                                                                <ActionForm action=toggle attr:class="inline">
+                                                                    <input type="hidden" name="project_id" value=pid/>
+                                                                    <input type="hidden" name="key_id" value=k.key.id/>
+                                                                    <input type="hidden" name="active" value=(!active).to_string()/>
+                                                                    <button type="submit">{if active { "Disable" } else { "Enable" }}</button>
+                                                                </ActionForm>
+                                                            </td>
+                                                        })}
+                                                    </tr>
+                                                }
+                                            }).collect_view()}
+                                        </tbody>
+                                    </table>
+                                    {is_admin.then(|| view! {
+                                        <ActionForm action=add attr:class="row">
+                                            <input type="hidden" name="project_id" value=pid/>
+                                            <label>"Label"<input type="text" name="label" placeholder="staging"/></label>
+                                            <button type="submit">"Add key"</button>
+                                        </ActionForm>
+                                    })}
+                                    <ActionError action=rotate/>
+                                    <ActionError action=toggle/>
+                                    <ActionError action=add/>
+                                </section>
+                                {is_admin.then(|| view! {
+                                    <section class="card">
+                                        <h2>"Access"</h2>
+                                        <p class="muted">"Administrators see every project. Other users see the projects listed here for them."</p>
+                                        <table class="members">
+                                            <thead><tr><th>"User"</th><th>"Role"</th><th></th></tr></thead>
+                                            <tbody>
+                                                {s.members.into_iter().map(|m| view! {
+                                                    <tr>
+                                                        <td>{m.email.clone()}</td>
+                                                        <td>{m.role.as_str()}</td>
+                                                        <td>
+                                                            <ActionForm action=revoke attr:class="inline">
+                                                                <input type="hidden" name="project_id" value=pid/>
+                                                                <input type="hidden" name="user_id" value=m.user_id/>
+                                                                <button type="submit">"Remove"</button>
+                                                            </ActionForm>
+                                                        </td>
+                                                    </tr>
+                                                }).collect_view()}
+                                            </tbody>
+                                        </table>
+                                        <ActionForm action=grant attr:class="row">
+                                            <input type="hidden" name="project_id" value=pid/>
+                                            <label>"User"
+                                                <select name="email">
+                                                    {s.users.into_iter().filter(|u| !u.is_admin).map(|u| view! { <option value=u.email.clone()>{u.email.clone()}</option> }).collect_view()}
+                                                </select>
+                                            </label>
+                                            <label>"Role"
+                                                <select name="role">
+                                                    <option value="member">"member"</option>
+                                                    <option value="admin">"admin"</option>
+                                                </select>
+                                            </label>
+                                            <button type="submit">"Grant access"</button>
+                                        </ActionForm>
+                                        <ActionError action=grant/>
+                                        <ActionError action=revoke/>
+                                    </section>
+                                })}
+                            }.into_any()
+                        }
+                    }
+                })}
+            </Transition>
+        </main>
+    }
+}
+
+/// The DSN with a copy button and a setup snippet per SDK.
+#[component]
+fn DsnSetup(dsn: String) -> impl IntoView {
+    let sdk = RwSignal::new(Sdk::Python);
+    let copied = RwSignal::new(false);
+    let dsn_for_copy = dsn.clone();
+    let copy = move |_| {
+        let _ = window().navigator().clipboard().write_text(&dsn_for_copy);
+        copied.set(true);
+    };
+    let dsn_for_snippet = dsn.clone();
+    view! {
+        <div class="dsn-box">
+            <input type="text" readonly class="dsn" data-testid="dsn" prop:value=dsn.clone() on:focus=|ev| {
+                use leptos::wasm_bindgen::JsCast;
+                if let Some(input) = ev.target().and_then(|t| t.dyn_into::<leptos::web_sys::HtmlInputElement>().ok()) {
+                    input.select();
+                }
+            }/>
+            <button type="button" on:click=copy>{move || if copied.get() { "Copied" } else { "Copy" }}</button>
+        </div>
+        <div class="tabs" role="tablist">
+            {Sdk::ALL.into_iter().map(|s| view! {
+                <button type="button" role="tab" class:active=move || sdk.get() == s on:click=move |_| sdk.set(s)>{s.label()}</button>
+            }).collect_view()}
+        </div>
+        {move || {
+            let (install, code) = sdk.get().snippet(&dsn_for_snippet);
+            view! {
+                <pre class="snippet"><code>{format!("$ {install}")}</code></pre>
+                <pre class="snippet"><code>{code}</code></pre>
+            }
+        }}
+    }
+}

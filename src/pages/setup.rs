@@ -1,0 +1,49 @@
+//! First run: create the first administrator and the first organization.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::app::ActionError;
+use crate::error::AppError;
+
+#[server(prefix = "/_fn", endpoint = "create_first_admin")]
+pub async fn create_first_admin(email: String, password: String, organization: String) -> Result<(), AppError> {
+    use crate::model::{is_valid_slug, slugify};
+    use crate::pages::guard::{session, state};
+
+    let state = state();
+    let org_name = organization.trim();
+    let slug = slugify(org_name);
+    if !is_valid_slug(&slug) {
+        return Err(AppError::Invalid("Name the organization (letters or digits).".into()));
+    }
+    if state.db.count_users().await? > 0 {
+        return Err(AppError::Invalid("Faultline is already set up: sign in instead.".into()));
+    }
+    let user = crate::auth::create_user(&state.db, &email, &password, true).await?;
+    if state.db.org_by_slug(&slug).await?.is_none() {
+        state.db.create_org(&slug, org_name).await?;
+    }
+    crate::server::start_session(&session().await?, &user).await.map_err(|_| AppError::Internal)?;
+    leptos_axum::redirect("/");
+    Ok(())
+}
+
+#[component]
+pub fn SetupPage() -> impl IntoView {
+    let action = ServerAction::<CreateFirstAdmin>::new();
+    view! {
+        <Title text="Set up Faultline"/>
+        <main class="narrow card">
+            <h1>"Welcome to Faultline"</h1>
+            <p class="muted">"Create the first administrator and name your organization."</p>
+            <ActionForm action=action attr:class="stack">
+                <label>"E-mail"<input type="email" name="email" required autocomplete="username"/></label>
+                <label>"Password"<input type="password" name="password" required minlength="8" autocomplete="new-password"/></label>
+                <label>"Organization name"<input type="text" name="organization" required placeholder="Acme"/></label>
+                <button type="submit" class="primary">"Create administrator"</button>
+            </ActionForm>
+            <ActionError action=action/>
+        </main>
+    }
+}

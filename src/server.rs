@@ -1,0 +1,229 @@
+//! The web server: one axum router for the pages, the server functions and the static
+//! assets, with the session, CSRF and security-header layers around it.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::{FromRef, Request, State};
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Router;
+use leptos::config::LeptosOptions;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, Session, SessionManagerLayer};
+
+use crate::app::{shell, App};
+use crate::cli::Config;
+use crate::model::User;
+use crate::store::{Db, SessionStore};
+
+/// The prefix of every server function's URL (kept clear of the Sentry `/api/` namespace).
+pub const SERVER_FN_PREFIX: &str = "/_fn/";
+const SESSION_USER_ID: &str = "user_id";
+
+/// What every handler and server function can reach (server functions via `expect_context`).
+#[derive(Clone)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub db: Db,
+    pub public_url: Arc<str>,
+    /// Becomes true once a user exists; never goes back, so it can be cached.
+    has_users: Arc<AtomicBool>,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
+impl AppState {
+    pub fn new(db: Db, public_url: &str, site_addr: SocketAddr) -> Self {
+        let leptos_options = LeptosOptions::builder()
+            .output_name("faultline")
+            .site_root("target/site")
+            .site_pkg_dir("pkg")
+            .site_addr(site_addr)
+            .build();
+        AppState { leptos_options, db, public_url: public_url.into(), has_users: Arc::new(AtomicBool::new(false)) }
+    }
+
+    /// Whether the first administrator exists yet.
+    pub async fn has_users(&self) -> bool {
+        if self.has_users.load(Ordering::Relaxed) {
+            return true;
+        }
+        let yes = self.db.count_users().await.map(|n| n > 0).unwrap_or(false);
+        self.has_users.store(yes, Ordering::Relaxed);
+        yes
+    }
+}
+
+/// The signed-in user of this session, if the session names one that still exists.
+pub async fn session_user(db: &Db, session: &Session) -> Option<User> {
+    let id = session.get::<i64>(SESSION_USER_ID).await.ok().flatten()?;
+    db.user_by_id(id).await.ok().flatten()
+}
+
+/// Signs `user` in: a new session id (against fixation), then the user id in the session.
+pub async fn start_session(session: &Session, user: &User) -> Result<(), tower_sessions::session::Error> {
+    session.cycle_id().await?;
+    session.insert(SESSION_USER_ID, user.id).await
+}
+
+pub fn router(state: AppState, secure_cookies: bool) -> Router {
+    let store = SessionStore::new(state.db.clone());
+    let cookie_name = if secure_cookies { "__Host-faultline_session" } else { "faultline_session" };
+    let sessions = SessionManagerLayer::new(store)
+        .with_name(cookie_name)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(secure_cookies)
+        .with_path("/")
+        .with_expiry(Expiry::OnInactivity(time::Duration::days(14)));
+
+    let routes = generate_route_list(App);
+    let options = state.leptos_options.clone();
+    Router::new()
+        .leptos_routes_with_context(&state, routes, || {}, move || shell(options.clone()))
+        .fallback(static_asset)
+        .layer(middleware::from_fn_with_state(state.clone(), page_guard))
+        .layer(middleware::from_fn(csrf_guard))
+        .layer(sessions)
+        .layer(middleware::from_fn(security_headers))
+        .with_state(state)
+}
+
+pub async fn serve(db: Db, config: &Config) -> anyhow::Result<()> {
+    let public_url = config.public_url();
+    let secure = public_url.starts_with("https://");
+    let state = AppState::new(db.clone(), &public_url, config.listen);
+
+    let cleanup = SessionStore::new(db.clone());
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(3600));
+        loop {
+            tick.tick().await;
+            if let Err(e) = cleanup.delete_expired().await {
+                tracing::warn!("deleting expired sessions: {e}");
+            }
+        }
+    });
+
+    let app = router(state, secure);
+    let listener = tokio::net::TcpListener::bind(config.listen).await?;
+    tracing::info!("Faultline listening on http://{} (public URL {public_url}, {} database)", config.listen, db.kind());
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}
+
+/// Paths that are not pages: server functions, ingestion and APIs, static files.
+fn is_page(path: &str) -> bool {
+    !(path.starts_with(SERVER_FN_PREFIX)
+        || path.starts_with("/api/")
+        || path.starts_with("/pkg/")
+        || path.rsplit('/').next().is_some_and(|last| last.contains('.')))
+}
+
+/// Every page needs a signed-in user, except the login page and, while no user exists,
+/// the first-administrator page (the only page then).
+async fn page_guard(State(state): State<AppState>, session: Session, req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_string();
+    if req.method() != Method::GET || !is_page(&path) {
+        return next.run(req).await;
+    }
+    if !state.has_users().await {
+        return if path == "/setup" { next.run(req).await } else { Redirect::to("/setup").into_response() };
+    }
+    let user = session_user(&state.db, &session).await;
+    match (path.as_str(), user) {
+        ("/setup", _) => Redirect::to("/login").into_response(),
+        ("/login", Some(_)) => Redirect::to("/").into_response(),
+        ("/login", None) => next.run(req).await,
+        (_, Some(_)) => next.run(req).await,
+        (_, None) => {
+            let target = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
+            Redirect::to(&format!("/login?next={}", urlencode(target))).into_response()
+        }
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~/".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Server functions have no CSRF protection of their own: refuse a state-changing request
+/// whose `Origin` is not this site, or that the browser marks as cross-site.
+async fn csrf_guard(req: Request, next: Next) -> Response {
+    if req.uri().path().starts_with(SERVER_FN_PREFIX) && req.method() != Method::GET && req.method() != Method::HEAD {
+        let headers = req.headers();
+        let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("");
+        let origin_ok = match headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) {
+            Some(origin) => origin.split_once("://").map(|(_, rest)| rest) == Some(host),
+            None => true,
+        };
+        let fetch_site_ok = !matches!(
+            headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()),
+            Some("cross-site") | Some("same-site")
+        );
+        if !(origin_ok && fetch_site_ok) {
+            return (StatusCode::FORBIDDEN, "cross-site request refused").into_response();
+        }
+    }
+    next.run(req).await
+}
+
+async fn security_headers(req: Request, next: Next) -> Response {
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"),
+    );
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    res
+}
+
+/// The site built by cargo-leptos (wasm, JS, CSS, `public/`), embedded in release builds
+/// so that the binary alone is a deployment; debug builds read the same folder from disk.
+#[derive(rust_embed::RustEmbed)]
+#[folder = "target/site"]
+#[allow_missing = true]
+struct Site;
+
+async fn static_asset(req: Request<Body>) -> Response {
+    let path = req.uri().path().trim_start_matches('/');
+    match Site::get(path) {
+        Some(file) => {
+            let cache = if path.starts_with("pkg/") { "no-cache" } else { "public, max-age=3600" };
+            (
+                [
+                    (header::CONTENT_TYPE, file.metadata.mimetype().to_string()),
+                    (header::CACHE_CONTROL, cache.to_string()),
+                ],
+                file.data,
+            )
+                .into_response()
+        }
+        None => (StatusCode::NOT_FOUND, "Not found").into_response(),
+    }
+}

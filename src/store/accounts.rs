@@ -1,0 +1,126 @@
+//! Users, API tokens and failed-login counters.
+
+use super::{conflict, now_ms, on_db, Db, Result, StoreError};
+use crate::model::User;
+
+const USER_COLUMNS: &str = "id, email, is_admin, created_at";
+
+#[derive(sqlx::FromRow)]
+struct Credentials {
+    id: i64,
+    email: String,
+    is_admin: bool,
+    created_at: i64,
+    password_hash: String,
+}
+
+impl Db {
+    pub async fn count_users(&self) -> Result<i64> {
+        let sql = "SELECT COUNT(*) FROM users";
+        Ok(on_db!(self, |pool| sqlx::query_scalar::<_, i64>(sql).fetch_one(pool).await?))
+    }
+
+    /// Creates a user; the e-mail must already be normalized. Conflict if it is taken.
+    pub async fn create_user(&self, email: &str, password_hash: &str, is_admin: bool) -> Result<User> {
+        let sql = format!(
+            "INSERT INTO users (email, password_hash, is_admin, created_at) VALUES ($1, $2, $3, $4) RETURNING {USER_COLUMNS}"
+        );
+        on_db!(self, |pool| sqlx::query_as::<_, User>(&sql)
+            .bind(email)
+            .bind(password_hash)
+            .bind(is_admin)
+            .bind(now_ms())
+            .fetch_one(pool)
+            .await
+            .map_err(conflict("a user with this e-mail already exists")))
+    }
+
+    pub async fn user_by_id(&self, id: i64) -> Result<Option<User>> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
+        Ok(on_db!(self, |pool| sqlx::query_as::<_, User>(&sql).bind(id).fetch_optional(pool).await?))
+    }
+
+    pub async fn user_by_email(&self, email: &str) -> Result<Option<User>> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE email = $1");
+        Ok(on_db!(self, |pool| sqlx::query_as::<_, User>(&sql).bind(email).fetch_optional(pool).await?))
+    }
+
+    /// The user and their password hash, for login.
+    pub async fn user_credentials(&self, email: &str) -> Result<Option<(User, String)>> {
+        let sql = format!("SELECT {USER_COLUMNS}, password_hash FROM users WHERE email = $1");
+        let row = on_db!(self, |pool| sqlx::query_as::<_, Credentials>(&sql).bind(email).fetch_optional(pool).await?);
+        Ok(row.map(|c| {
+            (User { id: c.id, email: c.email, is_admin: c.is_admin, created_at: c.created_at }, c.password_hash)
+        }))
+    }
+
+    pub async fn list_users(&self) -> Result<Vec<User>> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users ORDER BY email");
+        Ok(on_db!(self, |pool| sqlx::query_as::<_, User>(&sql).fetch_all(pool).await?))
+    }
+
+    pub async fn set_password_hash(&self, user_id: i64, password_hash: &str) -> Result<()> {
+        let sql = "UPDATE users SET password_hash = $1 WHERE id = $2";
+        let done = on_db!(self, |pool| sqlx::query(sql).bind(password_hash).bind(user_id).execute(pool).await?.rows_affected());
+        if done == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    /// Stores an API token by its SHA-256 (hex); the token itself is never stored.
+    pub async fn create_api_token(&self, user_id: i64, token_sha256: &str, label: &str) -> Result<i64> {
+        let sql = "INSERT INTO api_tokens (user_id, token_sha256, label, created_at) VALUES ($1, $2, $3, $4) RETURNING id";
+        on_db!(self, |pool| sqlx::query_scalar::<_, i64>(sql)
+            .bind(user_id)
+            .bind(token_sha256)
+            .bind(label)
+            .bind(now_ms())
+            .fetch_one(pool)
+            .await
+            .map_err(conflict("token collision")))
+    }
+
+    /// The user owning the token with this SHA-256, marking the token as used.
+    pub async fn user_by_api_token(&self, token_sha256: &str) -> Result<Option<User>> {
+        let touch = "UPDATE api_tokens SET last_used_at = $1 WHERE token_sha256 = $2";
+        let sql = "SELECT u.id, u.email, u.is_admin, u.created_at FROM users u \
+                   JOIN api_tokens t ON t.user_id = u.id WHERE t.token_sha256 = $1";
+        on_db!(self, |pool| {
+            sqlx::query(touch).bind(now_ms()).bind(token_sha256).execute(pool).await?;
+            Ok(sqlx::query_as::<_, User>(sql).bind(token_sha256).fetch_optional(pool).await?)
+        })
+    }
+
+    /// Failed logins of `subject` within the window that started at or after `since_ms`.
+    pub async fn login_failures(&self, subject: &str, since_ms: i64) -> Result<i64> {
+        let sql = "SELECT failures FROM login_failures WHERE subject = $1 AND window_start >= $2";
+        let n = on_db!(self, |pool| sqlx::query_scalar::<_, i64>(sql)
+            .bind(subject)
+            .bind(since_ms)
+            .fetch_optional(pool)
+            .await?);
+        Ok(n.unwrap_or(0))
+    }
+
+    /// Counts one more failed login of `subject`; a window older than `since_ms` restarts at 1.
+    pub async fn record_login_failure(&self, subject: &str, since_ms: i64) -> Result<i64> {
+        let sql = "INSERT INTO login_failures (subject, failures, window_start) VALUES ($1, 1, $2) \
+                   ON CONFLICT (subject) DO UPDATE SET \
+                     failures = CASE WHEN login_failures.window_start >= $3 THEN login_failures.failures + 1 ELSE 1 END, \
+                     window_start = CASE WHEN login_failures.window_start >= $3 THEN login_failures.window_start ELSE $2 END \
+                   RETURNING failures";
+        Ok(on_db!(self, |pool| sqlx::query_scalar::<_, i64>(sql)
+            .bind(subject)
+            .bind(now_ms())
+            .bind(since_ms)
+            .fetch_one(pool)
+            .await?))
+    }
+
+    pub async fn clear_login_failures(&self, subject: &str) -> Result<()> {
+        let sql = "DELETE FROM login_failures WHERE subject = $1";
+        on_db!(self, |pool| sqlx::query(sql).bind(subject).execute(pool).await?.rows_affected());
+        Ok(())
+    }
+}
