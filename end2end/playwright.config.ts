@@ -9,7 +9,7 @@ const port = Number(process.env.FAULTLINE_E2E_PORT ?? 8097);
 const bin = process.env.FAULTLINE_BIN ?? path.resolve(__dirname, '../target/debug/faultline');
 if (!process.env.FAULTLINE_E2E_DB) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'faultline-e2e-'));
-  process.env.FAULTLINE_E2E_DB = process.env.FAULTLINE_E2E_DATABASE_URL ?? `sqlite://${dir}/faultline.db`;
+  process.env.FAULTLINE_E2E_DB = process.env.FAULTLINE_E2E_DATABASE_URL || `sqlite://${dir}/faultline.db`;
 }
 
 export default defineConfig({
