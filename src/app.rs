@@ -9,6 +9,7 @@ use leptos_router::path;
 use crate::error::AppError;
 use crate::model::User;
 use crate::pages::{
+    account::AccountPage,
     login::{LoginPage, LogoutButton},
     project::ProjectPage,
     projects::HomePage,
@@ -53,6 +54,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/") view=|| view! { <Nav/><HomePage/> }/>
                 <Route path=path!("/projects/:id") view=|| view! { <Nav/><ProjectPage/> }/>
                 <Route path=path!("/users") view=|| view! { <Nav/><UsersPage/> }/>
+                <Route path=path!("/account") view=|| view! { <Nav/><AccountPage/> }/>
             </Routes>
         </Router>
     }
@@ -77,7 +79,7 @@ fn Nav() -> impl IntoView {
                         match user.await {
                             Ok(u) => view! {
                                 {u.is_admin.then(|| view! { <A href="/users">"Users"</A> })}
-                                <span class="who" data-testid="current-user">{u.email.clone()}</span>
+                                <A href="/account" attr:class="who" attr:data-testid="current-user">{u.email.clone()}</A>
                                 <LogoutButton/>
                             }.into_any(),
                             Err(_) => view! { <a href="/login">"Sign in"</a> }.into_any(),

@@ -15,8 +15,10 @@ use crate::store::{self, Db};
 /// At most this many argon2 computations at once (each takes ~19 MiB), so a flood of
 /// logins cannot exhaust memory or starve the runtime.
 const CONCURRENT_HASHES: usize = 4;
-/// Failed attempts allowed per account and per client address within [`FAILURE_WINDOW`].
+/// Failed attempts allowed per account within [`FAILURE_WINDOW`].
 pub const MAX_FAILURES: i64 = 10;
+/// Failed attempts allowed per client address (higher: many people may share one address).
+pub const MAX_FAILURES_PER_ADDRESS: i64 = 50;
 pub const FAILURE_WINDOW: Duration = Duration::from_secs(15 * 60);
 
 fn argon2() -> Argon2<'static> {
@@ -75,29 +77,63 @@ async fn dummy_hash() -> &'static str {
         .await
 }
 
-/// Validates and creates a user (e-mail normalized, password checked and hashed).
-pub async fn create_user(db: &Db, email: &str, password: &str, is_admin: bool) -> Result<User, AuthError> {
+/// Normalizes and checks a new account's e-mail and password; returns the e-mail and the hash.
+async fn new_credentials(email: &str, password: &str) -> Result<(String, String), AuthError> {
     let email = model::normalize_email(email);
     if !model::is_valid_email(&email) {
         return Err(AuthError::Invalid("Enter a valid e-mail address.".into()));
     }
     model::check_new_password(password).map_err(AuthError::Invalid)?;
-    let hash = hash_password(password).await?;
-    match db.create_user(&email, &hash, is_admin).await {
-        Err(store::StoreError::Conflict(m)) => Err(AuthError::Invalid(m)),
-        other => Ok(other?),
+    Ok((email, hash_password(password).await?))
+}
+
+fn conflict_is_invalid(e: store::StoreError) -> AuthError {
+    match e {
+        store::StoreError::Conflict(m) => AuthError::Invalid(m),
+        e => AuthError::Store(e),
     }
 }
 
+/// Validates and creates a user (e-mail normalized, password checked and hashed).
+pub async fn create_user(db: &Db, email: &str, password: &str, is_admin: bool) -> Result<User, AuthError> {
+    let (email, hash) = new_credentials(email, password).await?;
+    db.create_user(&email, &hash, is_admin).await.map_err(conflict_is_invalid)
+}
+
+/// First run: the first administrator and the organization named `org_name`.
+pub async fn setup_instance(db: &Db, email: &str, password: &str, org_name: &str) -> Result<User, AuthError> {
+    let org_name = org_name.trim();
+    let slug = model::slugify(org_name);
+    if !model::is_valid_slug(&slug) {
+        return Err(AuthError::Invalid("Name the organization (letters or digits).".into()));
+    }
+    let (email, hash) = new_credentials(email, password).await?;
+    db.setup_instance(&email, &hash, &slug, org_name).await.map_err(conflict_is_invalid)
+}
+
+/// Changes a user's password after checking the current one.
+pub async fn change_password(db: &Db, user: &User, current: &str, new: &str) -> Result<(), AuthError> {
+    let Some((_, phc)) = db.user_credentials(&user.email).await? else {
+        return Err(AuthError::InvalidCredentials);
+    };
+    if !verify_password(current, &phc).await {
+        return Err(AuthError::Invalid("The current password is not right.".into()));
+    }
+    model::check_new_password(new).map_err(AuthError::Invalid)?;
+    db.set_password_hash(user.id, &hash_password(new).await?).await?;
+    Ok(())
+}
+
 /// Checks an e-mail and password. Failures are counted per account and per client address
-/// (in the database, so all nodes share them); past [`MAX_FAILURES`] in the window, attempts
-/// are refused until it ends, and every failure costs a growing delay.
+/// (in the database, so all nodes share them); past [`MAX_FAILURES`] (per account) or
+/// [`MAX_FAILURES_PER_ADDRESS`] in the window, attempts are refused until it ends, and every
+/// failure costs a growing delay.
 pub async fn login(db: &Db, email: &str, password: &str, client_ip: &str) -> Result<User, AuthError> {
     let email = model::normalize_email(email);
     let subjects = [format!("email:{email}"), format!("ip:{client_ip}")];
     let since = store::now_ms() - FAILURE_WINDOW.as_millis() as i64;
-    for subject in &subjects {
-        if db.login_failures(subject, since).await? >= MAX_FAILURES {
+    for (subject, max) in subjects.iter().zip([MAX_FAILURES, MAX_FAILURES_PER_ADDRESS]) {
+        if db.login_failures(subject, since).await? >= max {
             return Err(AuthError::Throttled(FAILURE_WINDOW.as_secs() / 60));
         }
     }

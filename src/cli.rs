@@ -32,6 +32,10 @@ pub struct Config {
     /// Defaults to http://LISTEN. An https URL makes session cookies Secure.
     #[arg(long, global = true, env = "FAULTLINE_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// Behind a reverse proxy: take the client address from the last X-Forwarded-For entry
+    /// (used to throttle failed logins per address).
+    #[arg(long, global = true, env = "FAULTLINE_TRUST_PROXY")]
+    pub trust_proxy: bool,
 }
 
 impl Config {

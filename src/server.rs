@@ -32,6 +32,8 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub db: Db,
     pub public_url: Arc<str>,
+    /// Whether X-Forwarded-For names the client (see `--trust-proxy`).
+    pub trust_proxy: bool,
     /// Becomes true once a user exists; never goes back, so it can be cached.
     has_users: Arc<AtomicBool>,
 }
@@ -50,7 +52,13 @@ impl AppState {
             .site_pkg_dir("pkg")
             .site_addr(site_addr)
             .build();
-        AppState { leptos_options, db, public_url: public_url.into(), has_users: Arc::new(AtomicBool::new(false)) }
+        AppState {
+            leptos_options,
+            db,
+            public_url: public_url.into(),
+            trust_proxy: false,
+            has_users: Arc::new(AtomicBool::new(false)),
+        }
     }
 
     /// Whether the first administrator exists yet.
@@ -68,6 +76,18 @@ impl AppState {
 pub async fn session_user(db: &Db, session: &Session) -> Option<User> {
     let id = session.get::<i64>(SESSION_USER_ID).await.ok().flatten()?;
     db.user_by_id(id).await.ok().flatten()
+}
+
+/// The client's address: the peer, or with `trust_proxy` the last X-Forwarded-For entry
+/// (the one our own proxy added).
+pub fn client_ip(headers: &http::HeaderMap, peer: Option<SocketAddr>, trust_proxy: bool) -> String {
+    let forwarded = trust_proxy
+        .then(|| headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()))
+        .flatten()
+        .and_then(|v| v.rsplit(',').next())
+        .map(|ip| ip.trim().to_string())
+        .filter(|ip| !ip.is_empty());
+    forwarded.or_else(|| peer.map(|p| p.ip().to_string())).unwrap_or_else(|| "unknown".into())
 }
 
 /// Signs `user` in: a new session id (against fixation), then the user id in the session.
@@ -102,7 +122,8 @@ pub fn router(state: AppState, secure_cookies: bool) -> Router {
 pub async fn serve(db: Db, config: &Config) -> anyhow::Result<()> {
     let public_url = config.public_url();
     let secure = public_url.starts_with("https://");
-    let state = AppState::new(db.clone(), &public_url, config.listen);
+    let mut state = AppState::new(db.clone(), &public_url, config.listen);
+    state.trust_proxy = config.trust_proxy;
 
     let cleanup = SessionStore::new(db.clone());
     tokio::spawn(async move {
@@ -119,11 +140,26 @@ pub async fn serve(db: Db, config: &Config) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     tracing::info!("Faultline listening on http://{} (public URL {public_url}, {} database)", config.listen, db.kind());
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
+        .with_graceful_shutdown(shutdown_signal())
         .await?;
     Ok(())
+}
+
+/// Ctrl-C or SIGTERM (what systemd and container runtimes send).
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
 }
 
 /// Paths that are not pages: server functions, ingestion and APIs, static files.
@@ -212,18 +248,67 @@ struct Site;
 
 async fn static_asset(req: Request<Body>) -> Response {
     let path = req.uri().path().trim_start_matches('/');
-    match Site::get(path) {
-        Some(file) => {
-            let cache = if path.starts_with("pkg/") { "no-cache" } else { "public, max-age=3600" };
-            (
-                [
-                    (header::CONTENT_TYPE, file.metadata.mimetype().to_string()),
-                    (header::CACHE_CONTROL, cache.to_string()),
-                ],
-                file.data,
-            )
-                .into_response()
+    let Some(file) = Site::get(path) else {
+        return (StatusCode::NOT_FOUND, "Not found").into_response();
+    };
+    let etag = format!("\"{}\"", hex::encode(&file.metadata.sha256_hash()[..16]));
+    let headers = req.headers();
+    if headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(etag.as_str()) {
+        return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response();
+    }
+    // Release builds carry brotli and gzip copies made at build time (`--precompress`).
+    let accepts = headers.get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let (body, encoding) = ["br", "gzip"]
+        .into_iter()
+        .filter(|enc| accepts.contains(enc))
+        .find_map(|enc| {
+            let suffix = if enc == "gzip" { "gz" } else { enc };
+            Site::get(&format!("{path}.{suffix}")).map(|f| (f.data, Some(enc)))
+        })
+        .unwrap_or((file.data, None));
+    let mut res = (
+        [
+            (header::CONTENT_TYPE, file.metadata.mimetype().to_string()),
+            (header::CACHE_CONTROL, "no-cache".to_string()),
+            (header::ETAG, etag),
+            (header::VARY, "accept-encoding".to_string()),
+        ],
+        body,
+    )
+        .into_response();
+    if let Some(enc) = encoding {
+        res.headers_mut().insert(header::CONTENT_ENCODING, HeaderValue::from_static(enc));
+    }
+    res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_address() {
+        let peer: Option<SocketAddr> = Some("10.0.0.1:5000".parse().unwrap());
+        let mut headers = http::HeaderMap::new();
+        assert_eq!(client_ip(&headers, peer, true), "10.0.0.1");
+        headers.insert("x-forwarded-for", HeaderValue::from_static("1.1.1.1, 203.0.113.9"));
+        // Only a trusted proxy's header counts, and only its own (last) entry.
+        assert_eq!(client_ip(&headers, peer, false), "10.0.0.1");
+        assert_eq!(client_ip(&headers, peer, true), "203.0.113.9");
+        assert_eq!(client_ip(&http::HeaderMap::new(), None, false), "unknown");
+    }
+
+    #[test]
+    fn pages_and_other_paths() {
+        for (path, page) in [
+            ("/", true),
+            ("/projects/3", true),
+            ("/_fn/login", false),
+            ("/api/1/envelope/", false),
+            ("/pkg/faultline.wasm", false),
+            ("/favicon.svg", false),
+        ] {
+            assert_eq!(is_page(path), page, "{path}");
         }
-        None => (StatusCode::NOT_FOUND, "Not found").into_response(),
     }
 }

@@ -159,3 +159,46 @@ async fn sessions_live_in_the_database() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn first_run_setup_happens_once_even_when_raced() {
+    each_db(|t| async move {
+        let db = &t.db;
+        let (a, b) = tokio::join!(
+            db.setup_instance("a@example.com", "h", "acme", "Acme"),
+            db.setup_instance("b@example.com", "h", "acme", "Acme"),
+        );
+        assert!(a.is_ok() != b.is_ok(), "exactly one setup wins: {a:?} {b:?}");
+        let loser = if a.is_ok() { b } else { a };
+        assert!(matches!(loser, Err(StoreError::Conflict(ref m)) if m.contains("already set up")), "{loser:?}");
+        assert_eq!(db.count_users().await.unwrap(), 1);
+        let admin = &db.list_users().await.unwrap()[0];
+        assert!(admin.is_admin);
+        assert_eq!(db.org_by_slug("acme").await.unwrap().unwrap().name, "Acme");
+        assert!(db.setup_instance("c@example.com", "h", "other", "Other").await.is_err());
+        t
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn api_tokens_are_listed_and_revoked_by_their_owner_only() {
+    each_db(|t| async move {
+        let db = &t.db;
+        let ada = db.create_user("ada@example.com", "h", false).await.unwrap();
+        let bob = db.create_user("bob@example.com", "h", false).await.unwrap();
+        let (token, digest) = faultline::auth::new_api_token();
+        let id = db.create_api_token(ada.id, &digest, "gitlab").await.unwrap();
+        let listed = db.list_api_tokens(ada.id).await.unwrap();
+        assert_eq!(listed.len(), 1);
+        assert_eq!((listed[0].id, listed[0].label.as_str(), listed[0].last_used_at), (id, "gitlab", None));
+        db.user_by_api_token(&faultline::auth::token_digest(&token)).await.unwrap();
+        assert!(db.list_api_tokens(ada.id).await.unwrap()[0].last_used_at.is_some());
+        assert!(db.list_api_tokens(bob.id).await.unwrap().is_empty());
+        assert!(matches!(db.delete_api_token(bob.id, id).await, Err(StoreError::NotFound)));
+        db.delete_api_token(ada.id, id).await.unwrap();
+        assert!(db.user_by_api_token(&digest).await.unwrap().is_none());
+        t
+    })
+    .await;
+}

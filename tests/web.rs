@@ -197,3 +197,27 @@ async fn repeated_login_failures_are_throttled() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn static_assets_are_served_with_validators() {
+    let built = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/site/pkg/faultline.css");
+    assert!(built.exists(), "build the site first: cargo leptos build");
+    let t = TestDb::sqlite().await;
+    let base = start(&t).await;
+    let c = client();
+    let r = c.get(format!("{base}/pkg/faultline.css")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["content-type"], "text/css");
+    let etag = r.headers()["etag"].clone();
+    assert!(r.text().await.unwrap().contains("--accent"));
+    let r = c.get(format!("{base}/pkg/faultline.css")).header("if-none-match", etag).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_MODIFIED);
+    let r = c.get(format!("{base}/favicon.svg")).send().await.unwrap();
+    assert_eq!(r.headers()["content-type"], "image/svg+xml");
+    let r = c.get(format!("{base}/pkg/nothing.js")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    // Security headers on every answer.
+    assert_eq!(r.headers()["x-content-type-options"], "nosniff");
+    assert!(r.headers()["content-security-policy"].to_str().unwrap().contains("object-src 'none'"));
+    t.finish().await;
+}

@@ -21,11 +21,11 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
     use axum::extract::ConnectInfo;
     use std::net::SocketAddr;
 
-    let ip = leptos_axum::extract::<ConnectInfo<SocketAddr>>()
-        .await
-        .map(|ConnectInfo(addr)| addr.ip().to_string())
-        .unwrap_or_else(|_| "unknown".into());
-    let user = crate::auth::login(&state().db, &email, &password, &ip).await?;
+    let state = state();
+    let peer = leptos_axum::extract::<ConnectInfo<SocketAddr>>().await.ok().map(|ConnectInfo(addr)| addr);
+    let headers = leptos_axum::extract::<http::HeaderMap>().await.unwrap_or_default();
+    let ip = crate::server::client_ip(&headers, peer, state.trust_proxy);
+    let user = crate::auth::login(&state.db, &email, &password, &ip).await?;
     crate::server::start_session(&session().await?, &user).await.map_err(|_| AppError::Internal)?;
     leptos_axum::redirect(safe_next(next.as_deref()));
     Ok(())
@@ -50,7 +50,7 @@ pub fn LoginPage() -> impl IntoView {
         <main class="narrow card">
             <h1>"Sign in to Faultline"</h1>
             <ActionForm action=action attr:class="stack">
-                <input type="hidden" name="next" prop:value=next/>
+                <input type="hidden" name="next" value=next/>
                 <label>"E-mail"<input type="email" name="email" required autocomplete="username"/></label>
                 <label>"Password"<input type="password" name="password" required autocomplete="current-password"/></label>
                 <button type="submit" class="primary">"Sign in"</button>

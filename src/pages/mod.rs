@@ -1,5 +1,6 @@
 //! The pages of the UI, each with the server functions it calls.
 
+pub mod account;
 pub mod guard;
 pub mod login;
 pub mod project;

@@ -231,7 +231,7 @@ fn DsnSetup(dsn: String) -> impl IntoView {
     let dsn_for_snippet = dsn.clone();
     view! {
         <div class="dsn-box">
-            <input type="text" readonly class="dsn" data-testid="dsn" prop:value=dsn.clone() on:focus=|ev| {
+            <input type="text" readonly class="dsn" data-testid="dsn" value=dsn.clone() on:focus=|ev| {
                 use leptos::wasm_bindgen::JsCast;
                 if let Some(input) = ev.target().and_then(|t| t.dyn_into::<leptos::web_sys::HtmlInputElement>().ok()) {
                     input.select();

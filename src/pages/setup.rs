@@ -8,22 +8,9 @@ use crate::error::AppError;
 
 #[server(prefix = "/_fn", endpoint = "create_first_admin")]
 pub async fn create_first_admin(email: String, password: String, organization: String) -> Result<(), AppError> {
-    use crate::model::{is_valid_slug, slugify};
     use crate::pages::guard::{session, state};
 
-    let state = state();
-    let org_name = organization.trim();
-    let slug = slugify(org_name);
-    if !is_valid_slug(&slug) {
-        return Err(AppError::Invalid("Name the organization (letters or digits).".into()));
-    }
-    if state.db.count_users().await? > 0 {
-        return Err(AppError::Invalid("Faultline is already set up: sign in instead.".into()));
-    }
-    let user = crate::auth::create_user(&state.db, &email, &password, true).await?;
-    if state.db.org_by_slug(&slug).await?.is_none() {
-        state.db.create_org(&slug, org_name).await?;
-    }
+    let user = crate::auth::setup_instance(&state().db, &email, &password, &organization).await?;
     crate::server::start_session(&session().await?, &user).await.map_err(|_| AppError::Internal)?;
     leptos_axum::redirect("/");
     Ok(())

@@ -1,7 +1,7 @@
 //! Users, API tokens and failed-login counters.
 
 use super::{conflict, now_ms, on_db, Db, Result, StoreError};
-use crate::model::User;
+use crate::model::{ApiToken, User};
 
 const USER_COLUMNS: &str = "id, email, is_admin, created_at";
 
@@ -33,6 +33,38 @@ impl Db {
             .fetch_one(pool)
             .await
             .map_err(conflict("a user with this e-mail already exists")))
+    }
+
+    /// First run: the first administrator and their organization, in one transaction that
+    /// also claims the single `instance_setup` row. Conflict if Faultline is already set up.
+    pub async fn setup_instance(&self, email: &str, password_hash: &str, org_slug: &str, org_name: &str) -> Result<User> {
+        let already = || StoreError::Conflict("Faultline is already set up: sign in instead.".into());
+        let claim = "INSERT INTO instance_setup (id, completed_at) VALUES (1, $1)";
+        let count = "SELECT COUNT(*) FROM users";
+        let insert_user = format!(
+            "INSERT INTO users (email, password_hash, is_admin, created_at) VALUES ($1, $2, TRUE, $3) RETURNING {USER_COLUMNS}"
+        );
+        let insert_org = "INSERT INTO organizations (slug, name, created_at) VALUES ($1, $2, $3) ON CONFLICT (slug) DO NOTHING";
+        let now = now_ms();
+        on_db!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            sqlx::query(claim).bind(now).execute(&mut *tx).await.map_err(|e| match conflict("")(e) {
+                StoreError::Conflict(_) => already(),
+                e => e,
+            })?;
+            if sqlx::query_scalar::<_, i64>(count).fetch_one(&mut *tx).await? > 0 {
+                return Err(already());
+            }
+            let user = sqlx::query_as::<_, User>(&insert_user)
+                .bind(email)
+                .bind(password_hash)
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await?;
+            sqlx::query(insert_org).bind(org_slug).bind(org_name).bind(now).execute(&mut *tx).await?;
+            tx.commit().await?;
+            Ok(user)
+        })
     }
 
     pub async fn user_by_id(&self, id: i64) -> Result<Option<User>> {
@@ -79,6 +111,21 @@ impl Db {
             .fetch_one(pool)
             .await
             .map_err(conflict("token collision")))
+    }
+
+    pub async fn list_api_tokens(&self, user_id: i64) -> Result<Vec<ApiToken>> {
+        let sql = "SELECT id, label, created_at, last_used_at FROM api_tokens WHERE user_id = $1 ORDER BY id";
+        Ok(on_db!(self, |pool| sqlx::query_as::<_, ApiToken>(sql).bind(user_id).fetch_all(pool).await?))
+    }
+
+    /// Revokes one of the user's tokens; a token of another user is `NotFound`.
+    pub async fn delete_api_token(&self, user_id: i64, token_id: i64) -> Result<()> {
+        let sql = "DELETE FROM api_tokens WHERE id = $1 AND user_id = $2";
+        let done = on_db!(self, |pool| sqlx::query(sql).bind(token_id).bind(user_id).execute(pool).await?.rows_affected());
+        if done == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
     }
 
     /// The user owning the token with this SHA-256, marking the token as used.
