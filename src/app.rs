@@ -38,12 +38,6 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    // Lets tests (and curious people) know the page is interactive.
-    Effect::new(move |_| {
-        if let Some(body) = document().body() {
-            let _ = body.set_attribute("data-hydrated", "true");
-        }
-    });
     view! {
         <Stylesheet id="faultline" href="/pkg/faultline.css"/>
         <Title text="Faultline"/>
@@ -89,6 +83,17 @@ fn Nav() -> impl IntoView {
             </nav>
         </header>
     }
+}
+
+/// Marks the page interactive (`<body data-hydrated>`) once the content it ends has hydrated:
+/// each page puts one after its data, so tests know when clicks will be handled.
+#[component]
+pub fn HydrationMark() -> impl IntoView {
+    Effect::new(move |_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
 }
 
 /// The error of a server action's last call, or nothing.

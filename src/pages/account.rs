@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::app::{load_error, ActionError};
+use crate::app::{load_error, ActionError, HydrationMark};
 use crate::error::AppError;
 use crate::model::ApiToken;
 
@@ -80,7 +80,7 @@ pub fn AccountPage() -> impl IntoView {
                 <p class="muted">"For scripts and tools using Faultline's API: send "<code>"Authorization: Bearer <token>"</code>". A token acts as you."</p>
                 <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                     {move || Suspend::new(async move {
-                        match tokens.await {
+                        let content = match tokens.await {
                             Err(e) => load_error(e),
                             Ok(list) if list.is_empty() => view! { <p class="muted">"No tokens yet."</p> }.into_any(),
                             Ok(list) => view! {
@@ -103,7 +103,8 @@ pub fn AccountPage() -> impl IntoView {
                                     </tbody>
                                 </table>
                             }.into_any(),
-                        }
+                        };
+                        view! { {content} <HydrationMark/> }
                     })}
                 </Transition>
                 <ActionForm action=create attr:class="row">

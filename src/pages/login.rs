@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use crate::app::ActionError;
+use crate::app::{ActionError, HydrationMark};
 use crate::error::AppError;
 
 /// Only same-site paths are accepted as the place to return to after login.
@@ -56,6 +56,7 @@ pub fn LoginPage() -> impl IntoView {
                 <button type="submit" class="primary">"Sign in"</button>
             </ActionForm>
             <ActionError action=action/>
+            <HydrationMark/>
         </main>
     }
 }

@@ -5,7 +5,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 use serde::{Deserialize, Serialize};
 
-use crate::app::{load_error, ActionError};
+use crate::app::{load_error, ActionError, HydrationMark};
 use crate::dsn::Sdk;
 use crate::error::AppError;
 use crate::model::{Member, Project, ProjectKey, Role, User};
@@ -109,7 +109,7 @@ pub fn ProjectPage() -> impl IntoView {
         <main>
             <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
-                    match data.await {
+                    let content = match data.await {
                         Err(e) => load_error(e),
                         Ok(s) => {
                             let is_admin = s.role == Role::Admin;
@@ -211,7 +211,8 @@ pub fn ProjectPage() -> impl IntoView {
                                 })}
                             }.into_any()
                         }
-                    }
+                    };
+                    view! { {content} <HydrationMark/> }
                 })}
             </Transition>
         </main>

@@ -6,7 +6,7 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 use serde::{Deserialize, Serialize};
 
-use crate::app::{load_error, ActionError};
+use crate::app::{load_error, ActionError, HydrationMark};
 use crate::error::AppError;
 use crate::model::{Org, Project};
 
@@ -82,7 +82,7 @@ pub fn HomePage() -> impl IntoView {
             <h1>"Projects"</h1>
             <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
-                    match data.await {
+                    let content = match data.await {
                         Err(e) => load_error(e),
                         Ok(o) => view! {
                             {o.projects.is_empty().then(|| view! {
@@ -138,7 +138,8 @@ pub fn HomePage() -> impl IntoView {
                                 }
                             })}
                         }.into_any(),
-                    }
+                    };
+                    view! { {content} <HydrationMark/> }
                 })}
             </Transition>
         </main>

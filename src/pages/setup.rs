@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::app::ActionError;
+use crate::app::{ActionError, HydrationMark};
 use crate::error::AppError;
 
 #[server(prefix = "/_fn", endpoint = "create_first_admin")]
@@ -31,6 +31,7 @@ pub fn SetupPage() -> impl IntoView {
                 <button type="submit" class="primary">"Create administrator"</button>
             </ActionForm>
             <ActionError action=action/>
+            <HydrationMark/>
         </main>
     }
 }

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::app::{load_error, ActionError};
+use crate::app::{load_error, ActionError, HydrationMark};
 use crate::error::AppError;
 use crate::model::User;
 
@@ -31,7 +31,7 @@ pub fn UsersPage() -> impl IntoView {
             <h1>"Users"</h1>
             <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
-                    match users.await {
+                    let content = match users.await {
                         Err(e) => load_error(e),
                         Ok(list) => view! {
                             <table class="users">
@@ -43,7 +43,8 @@ pub fn UsersPage() -> impl IntoView {
                                 </tbody>
                             </table>
                         }.into_any(),
-                    }
+                    };
+                    view! { {content} <HydrationMark/> }
                 })}
             </Transition>
             <section class="card">
