@@ -103,13 +103,17 @@ where
     S: ServerFn<Error = AppError> + Send + Sync + Clone + 'static,
     S::Output: Clone + Send + Sync + 'static,
 {
-    move || action.value().get().and_then(|r| r.err()).map(|e| view! { <p class="error" role="alert">{e.to_string()}</p> })
+    move || {
+        action.value().get().and_then(|r| r.err()).map(|e| view! { <p class="error" role="alert">{e.to_string()}</p> })
+    }
 }
 
 /// The text of a failed load, with a way back for signed-out users.
 pub fn load_error(e: AppError) -> AnyView {
     match e {
-        AppError::NotSignedIn => view! { <p class="error">"Your session has ended. "<a href="/login">"Sign in"</a></p> }.into_any(),
+        AppError::NotSignedIn => {
+            view! { <p class="error">"Your session has ended. "<a href="/login">"Sign in"</a></p> }.into_any()
+        }
         e => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
     }
 }

@@ -72,9 +72,7 @@ async fn verify_password(password: &str, phc: &str) -> bool {
 /// A hash to verify against when the e-mail is unknown, so that the answer takes as long.
 async fn dummy_hash() -> &'static str {
     static DUMMY: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
-    DUMMY
-        .get_or_init(|| async { hash_password("faultline-dummy-password").await.unwrap_or_default() })
-        .await
+    DUMMY.get_or_init(|| async { hash_password("faultline-dummy-password").await.unwrap_or_default() }).await
 }
 
 /// Normalizes and checks a new account's e-mail and password; returns the e-mail and the hash.

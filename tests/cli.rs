@@ -54,7 +54,11 @@ async fn project_create_prints_a_dsn() {
         assert_eq!((project.slug.as_str(), project.org_id), ("backend", org.id));
 
         // The public URL shapes the DSN; the only organization is used.
-        let dsn = stdout(&faultline(&url, &["project", "create", "web", "--public-url", "https://errors.example.com/fl"], None));
+        let dsn = stdout(&faultline(
+            &url,
+            &["project", "create", "web", "--public-url", "https://errors.example.com/fl"],
+            None,
+        ));
         assert!(dsn.starts_with("https://") && dsn.ends_with("@errors.example.com/fl/2"), "{dsn}");
         let listed = stdout(&faultline(&url, &["project", "list"], None));
         assert!(listed.contains("default/backend\thttp://") && listed.contains("default/web\t"), "{listed}");
@@ -81,7 +85,11 @@ async fn project_create_prints_a_dsn() {
 async fn users_and_tokens() {
     each_db(|t| async move {
         let url = t.url.clone();
-        let email = stdout(&faultline(&url, &["user", "create", "--email", "Ops@Example.com", "--admin"], Some("s3cret-password\n")));
+        let email = stdout(&faultline(
+            &url,
+            &["user", "create", "--email", "Ops@Example.com", "--admin"],
+            Some("s3cret-password\n"),
+        ));
         assert_eq!(email, "ops@example.com");
         let user = t.db.user_by_email("ops@example.com").await.unwrap().unwrap();
         assert!(user.is_admin);

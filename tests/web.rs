@@ -66,7 +66,13 @@ async fn first_run_then_login_and_logout() {
         assert_eq!(r.status(), StatusCode::OK);
         let r = c.get(format!("{base}/setup")).send().await.unwrap();
         assert_eq!(location(&r), "/login");
-        let again = call(&c, &base, "create_first_admin", &[("email", "x@y.z"), ("password", "12345678"), ("organization", "X")]).await;
+        let again = call(
+            &c,
+            &base,
+            "create_first_admin",
+            &[("email", "x@y.z"), ("password", "12345678"), ("organization", "X")],
+        )
+        .await;
         assert!(!again.status().is_success());
         assert!(again.text().await.unwrap().contains("already set up"));
 
@@ -82,15 +88,28 @@ async fn first_run_then_login_and_logout() {
         let bad = call(&c, &base, "login", &[("email", "admin@example.com"), ("password", "wrong password")]).await;
         assert!(!bad.status().is_success());
         assert!(bad.text().await.unwrap().contains("Invalid e-mail or password."));
-        let unknown = call(&c, &base, "login", &[("email", "nobody@example.com"), ("password", "wrong password")]).await;
+        let unknown =
+            call(&c, &base, "login", &[("email", "nobody@example.com"), ("password", "wrong password")]).await;
         assert!(unknown.text().await.unwrap().contains("Invalid e-mail or password."));
-        let ok = call(&c, &base, "login", &[("email", "admin@example.com"), ("password", "correct horse battery"), ("next", "/users")]).await;
+        let ok = call(
+            &c,
+            &base,
+            "login",
+            &[("email", "admin@example.com"), ("password", "correct horse battery"), ("next", "/users")],
+        )
+        .await;
         assert_eq!(location(&ok), "/users");
         let set_cookie = ok.headers().get("set-cookie").unwrap().to_str().unwrap().to_string();
         assert!(set_cookie.starts_with("faultline_session="), "{set_cookie}");
         assert!(set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Lax"), "{set_cookie}");
         // No open redirect through `next`.
-        let ok = call(&c, &base, "login", &[("email", "admin@example.com"), ("password", "correct horse battery"), ("next", "//evil.example/")]).await;
+        let ok = call(
+            &c,
+            &base,
+            "login",
+            &[("email", "admin@example.com"), ("password", "correct horse battery"), ("next", "//evil.example/")],
+        )
+        .await;
         assert_eq!(location(&ok), "/");
         t
     })
@@ -142,12 +161,19 @@ async fn members_only_reach_their_projects() {
         let base = start(&t).await;
         let admin = client();
         setup_admin(&admin, &base).await;
-        let r = call(&admin, &base, "create_user", &[("email", "dev@example.com"), ("password", "dev password 1")]).await;
+        let r =
+            call(&admin, &base, "create_user", &[("email", "dev@example.com"), ("password", "dev password 1")]).await;
         assert!(r.status().is_success() || r.status().is_redirection(), "{:?}", r.text().await);
         let org = t.db.org_by_slug("acme-corp").await.unwrap().unwrap();
         let (backend, _) = t.db.create_project(org.id, "backend", "backend", "python").await.unwrap();
         let (web, _) = t.db.create_project(org.id, "web", "web", "node").await.unwrap();
-        let r = call(&admin, &base, "grant_access", &[("project_id", &backend.id.to_string()), ("email", "dev@example.com"), ("role", "member")]).await;
+        let r = call(
+            &admin,
+            &base,
+            "grant_access",
+            &[("project_id", &backend.id.to_string()), ("email", "dev@example.com"), ("role", "member")],
+        )
+        .await;
         assert!(r.status().is_success() || r.status().is_redirection());
 
         let dev = client();
@@ -190,7 +216,8 @@ async fn repeated_login_failures_are_throttled() {
             assert!(r.text().await.unwrap().contains("Invalid e-mail or password."));
         }
         // Now even the right password is refused until the window ends.
-        let r = call(&c, &base, "login", &[("email", "admin@example.com"), ("password", "correct horse battery")]).await;
+        let r =
+            call(&c, &base, "login", &[("email", "admin@example.com"), ("password", "correct horse battery")]).await;
         assert_eq!(location(&r), "");
         assert!(r.text().await.unwrap().contains("Too many failed attempts"));
         t
@@ -219,5 +246,32 @@ async fn static_assets_are_served_with_validators() {
     // Security headers on every answer.
     assert_eq!(r.headers()["x-content-type-options"], "nosniff");
     assert!(r.headers()["content-security-policy"].to_str().unwrap().contains("object-src 'none'"));
+    t.finish().await;
+}
+
+#[tokio::test]
+async fn over_https_the_session_cookie_is_secure_and_host_bound() {
+    let t = TestDb::sqlite().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let base = format!("http://{addr}");
+    // As behind a TLS-terminating proxy: the public URL is https.
+    let app = router(AppState::new(t.db.clone(), "https://errors.example.com", addr), true);
+    tokio::spawn(async move {
+        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
+    });
+    let r = call(
+        &client(),
+        &base,
+        "create_first_admin",
+        &[("email", "admin@example.com"), ("password", "correct horse battery"), ("organization", "Acme")],
+    )
+    .await;
+    let cookie = r.headers().get("set-cookie").unwrap().to_str().unwrap().to_string();
+    assert!(cookie.starts_with("__Host-faultline_session="), "{cookie}");
+    for attr in ["Secure", "HttpOnly", "SameSite=Lax", "Path=/"] {
+        assert!(cookie.contains(attr), "{attr} missing: {cookie}");
+    }
+    assert!(!cookie.contains("Domain="), "{cookie}");
     t.finish().await;
 }

@@ -101,7 +101,13 @@ pub fn ProjectPage() -> impl IntoView {
     let grant = ServerAction::<GrantAccess>::new();
     let revoke = ServerAction::<RevokeAccess>::new();
     let changes = move || {
-        (add.version().get(), rotate.version().get(), toggle.version().get(), grant.version().get(), revoke.version().get())
+        (
+            add.version().get(),
+            rotate.version().get(),
+            toggle.version().get(),
+            grant.version().get(),
+            revoke.version().get(),
+        )
     };
     let data = Resource::new(move || (project_id(), changes()), |(id, _)| project_settings(id));
 

@@ -37,14 +37,21 @@ impl Db {
 
     /// First run: the first administrator and their organization, in one transaction that
     /// also claims the single `instance_setup` row. Conflict if Faultline is already set up.
-    pub async fn setup_instance(&self, email: &str, password_hash: &str, org_slug: &str, org_name: &str) -> Result<User> {
+    pub async fn setup_instance(
+        &self,
+        email: &str,
+        password_hash: &str,
+        org_slug: &str,
+        org_name: &str,
+    ) -> Result<User> {
         let already = || StoreError::Conflict("Faultline is already set up: sign in instead.".into());
         let claim = "INSERT INTO instance_setup (id, completed_at) VALUES (1, $1)";
         let count = "SELECT COUNT(*) FROM users";
         let insert_user = format!(
             "INSERT INTO users (email, password_hash, is_admin, created_at) VALUES ($1, $2, TRUE, $3) RETURNING {USER_COLUMNS}"
         );
-        let insert_org = "INSERT INTO organizations (slug, name, created_at) VALUES ($1, $2, $3) ON CONFLICT (slug) DO NOTHING";
+        let insert_org =
+            "INSERT INTO organizations (slug, name, created_at) VALUES ($1, $2, $3) ON CONFLICT (slug) DO NOTHING";
         let now = now_ms();
         on_db!(self, |pool| {
             let mut tx = pool.begin().await?;
@@ -93,7 +100,12 @@ impl Db {
 
     pub async fn set_password_hash(&self, user_id: i64, password_hash: &str) -> Result<()> {
         let sql = "UPDATE users SET password_hash = $1 WHERE id = $2";
-        let done = on_db!(self, |pool| sqlx::query(sql).bind(password_hash).bind(user_id).execute(pool).await?.rows_affected());
+        let done = on_db!(self, |pool| sqlx::query(sql)
+            .bind(password_hash)
+            .bind(user_id)
+            .execute(pool)
+            .await?
+            .rows_affected());
         if done == 0 {
             return Err(StoreError::NotFound);
         }
@@ -102,7 +114,8 @@ impl Db {
 
     /// Stores an API token by its SHA-256 (hex); the token itself is never stored.
     pub async fn create_api_token(&self, user_id: i64, token_sha256: &str, label: &str) -> Result<i64> {
-        let sql = "INSERT INTO api_tokens (user_id, token_sha256, label, created_at) VALUES ($1, $2, $3, $4) RETURNING id";
+        let sql =
+            "INSERT INTO api_tokens (user_id, token_sha256, label, created_at) VALUES ($1, $2, $3, $4) RETURNING id";
         on_db!(self, |pool| sqlx::query_scalar::<_, i64>(sql)
             .bind(user_id)
             .bind(token_sha256)
@@ -121,7 +134,8 @@ impl Db {
     /// Revokes one of the user's tokens; a token of another user is `NotFound`.
     pub async fn delete_api_token(&self, user_id: i64, token_id: i64) -> Result<()> {
         let sql = "DELETE FROM api_tokens WHERE id = $1 AND user_id = $2";
-        let done = on_db!(self, |pool| sqlx::query(sql).bind(token_id).bind(user_id).execute(pool).await?.rows_affected());
+        let done =
+            on_db!(self, |pool| sqlx::query(sql).bind(token_id).bind(user_id).execute(pool).await?.rows_affected());
         if done == 0 {
             return Err(StoreError::NotFound);
         }

@@ -43,7 +43,13 @@ impl Db {
     }
 
     /// Creates a project with one active client key, in one transaction.
-    pub async fn create_project(&self, org_id: i64, slug: &str, name: &str, platform: &str) -> Result<(Project, ProjectKey)> {
+    pub async fn create_project(
+        &self,
+        org_id: i64,
+        slug: &str,
+        name: &str,
+        platform: &str,
+    ) -> Result<(Project, ProjectKey)> {
         let insert_project = "INSERT INTO projects (org_id, slug, name, platform, created_at) \
                               VALUES ($1, $2, $3, $4, $5) RETURNING id";
         let insert_key = format!(
@@ -173,7 +179,13 @@ impl Db {
 
     pub async fn set_key_active(&self, project_id: i64, key_id: i64, active: bool) -> Result<()> {
         let sql = "UPDATE project_keys SET is_active = $1 WHERE id = $2 AND project_id = $3";
-        let done = on_db!(self, |pool| sqlx::query(sql).bind(active).bind(key_id).bind(project_id).execute(pool).await?.rows_affected());
+        let done = on_db!(self, |pool| sqlx::query(sql)
+            .bind(active)
+            .bind(key_id)
+            .bind(project_id)
+            .execute(pool)
+            .await?
+            .rows_affected());
         if done == 0 {
             return Err(StoreError::NotFound);
         }
