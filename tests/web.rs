@@ -150,6 +150,13 @@ async fn cross_site_server_function_calls_are_refused() {
             .unwrap();
         assert!(r.status().is_success(), "{:?}", r.status());
         assert!(t.db.org_by_slug("good").await.unwrap().is_some());
+
+        // Names are rendered as text, never as markup.
+        let r = call(&c, &base, "create_org", &[("name", "<img src=x onerror=alert(1)>")]).await;
+        assert!(r.status().is_success(), "{:?}", r.status());
+        let page = c.get(format!("{base}/")).send().await.unwrap().text().await.unwrap();
+        assert!(page.contains("&lt;img src=x onerror=alert(1)&gt;"), "{page}");
+        assert!(!page.contains("<img src=x"), "{page}");
         t
     })
     .await;

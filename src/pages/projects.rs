@@ -85,9 +85,9 @@ pub fn HomePage() -> impl IntoView {
                     let content = match data.await {
                         Err(e) => load_error(e),
                         Ok(o) => view! {
-                            {o.projects.is_empty().then(|| view! {
-                                <p class="muted" data-testid="no-projects">"No projects yet."
-                                    {(!o.can_manage).then_some(" Ask an administrator to give you access to one.")}
+                            {o.orgs.is_empty().then(|| view! {
+                                <p class="muted" data-testid="no-projects">
+                                    "You have no projects yet. Ask an administrator to give you access to one."
                                 </p>
                             })}
                             {o.orgs.iter().map(|org| {
@@ -95,14 +95,20 @@ pub fn HomePage() -> impl IntoView {
                                 view! {
                                     <section class="org" data-org=org.slug.clone()>
                                         <h2>{org.name.clone()}<span class="slug">{org.slug.clone()}</span></h2>
-                                        <ul class="project-list">
-                                            {projects.into_iter().map(|p| view! {
-                                                <li>
-                                                    <A href=format!("/projects/{}", p.id)>{p.name.clone()}</A>
-                                                    <span class="muted">{format!(" {} · {}", p.slug, p.platform)}</span>
-                                                </li>
-                                            }).collect_view()}
-                                        </ul>
+                                        {if projects.is_empty() {
+                                            view! { <p class="muted">"No projects in this organization yet."</p> }.into_any()
+                                        } else {
+                                            view! {
+                                                <ul class="project-list">
+                                                    {projects.into_iter().map(|p| view! {
+                                                        <li>
+                                                            <A href=format!("/projects/{}", p.id)>{p.name.clone()}</A>
+                                                            <span class="muted">{format!(" {} · {}", p.slug, p.platform)}</span>
+                                                        </li>
+                                                    }).collect_view()}
+                                                </ul>
+                                            }.into_any()
+                                        }}
                                     </section>
                                 }
                             }).collect_view()}
