@@ -109,14 +109,21 @@ pub async fn setup_instance(db: &Db, email: &str, password: &str, org_name: &str
     db.setup_instance(&email, &hash, &slug, org_name).await.map_err(conflict_is_invalid)
 }
 
-/// Changes a user's password after checking the current one.
+/// Changes a user's password after checking the current one. Wrong current passwords count
+/// as failed logins of the account, so a taken-over session cannot guess it freely.
 pub async fn change_password(db: &Db, user: &User, current: &str, new: &str) -> Result<(), AuthError> {
+    let subject = format!("email:{}", user.email);
+    let since = store::now_ms() - FAILURE_WINDOW.as_millis() as i64;
+    if db.record_login_failure(&subject, since).await? > MAX_FAILURES {
+        return Err(AuthError::Throttled(FAILURE_WINDOW.as_secs() / 60));
+    }
     let Some((_, phc)) = db.user_credentials(&user.email).await? else {
         return Err(AuthError::InvalidCredentials);
     };
     if !verify_password(current, &phc).await {
         return Err(AuthError::Invalid("The current password is not right.".into()));
     }
+    db.clear_login_failures(&subject).await?;
     model::check_new_password(new).map_err(AuthError::Invalid)?;
     db.set_password_hash(user.id, &hash_password(new).await?).await?;
     Ok(())
@@ -128,12 +135,23 @@ pub async fn change_password(db: &Db, user: &User, current: &str, new: &str) -> 
 /// failure costs a growing delay.
 pub async fn login(db: &Db, email: &str, password: &str, client_ip: &str) -> Result<User, AuthError> {
     let email = model::normalize_email(email);
+    if !model::is_valid_email(&email) {
+        // Not an account name: nothing to count (and no row for arbitrary strings).
+        return Err(AuthError::InvalidCredentials);
+    }
     let subjects = [format!("email:{email}"), format!("ip:{client_ip}")];
     let since = store::now_ms() - FAILURE_WINDOW.as_millis() as i64;
+    // Count the attempt before checking it, so that parallel guesses cannot all slip in
+    // under the limit; a successful login takes its count back.
+    let mut worst = 0;
+    let mut throttled = false;
     for (subject, max) in subjects.iter().zip([MAX_FAILURES, MAX_FAILURES_PER_ADDRESS]) {
-        if db.login_failures(subject, since).await? >= max {
-            return Err(AuthError::Throttled(FAILURE_WINDOW.as_secs() / 60));
-        }
+        let attempts = db.record_login_failure(subject, since).await?;
+        worst = worst.max(attempts);
+        throttled |= attempts > max;
+    }
+    if throttled {
+        return Err(AuthError::Throttled(FAILURE_WINDOW.as_secs() / 60));
     }
     let found = db.user_credentials(&email).await?;
     let phc = match &found {
@@ -143,14 +161,11 @@ pub async fn login(db: &Db, email: &str, password: &str, client_ip: &str) -> Res
     let ok = verify_password(password, phc).await && found.is_some();
     if let (true, Some((user, _))) = (ok, found) {
         db.clear_login_failures(&subjects[0]).await?;
+        db.forgive_login_failure(&subjects[1]).await?;
         return Ok(user);
     }
-    let mut worst = 0;
-    for subject in &subjects {
-        worst = worst.max(db.record_login_failure(subject, since).await?);
-    }
     // 100 ms per recent failure, at most 2 s: slows guessing down before the lock-out.
-    tokio::time::sleep(Duration::from_millis((worst as u64 * 100).min(2_000))).await;
+    tokio::time::sleep(Duration::from_millis(((worst - 1).max(0) as u64 * 100).min(2_000))).await;
     Err(AuthError::InvalidCredentials)
 }
 

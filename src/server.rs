@@ -81,8 +81,10 @@ pub async fn session_user(db: &Db, session: &Session) -> Option<User> {
 /// The client's address: the peer, or with `trust_proxy` the last X-Forwarded-For entry
 /// (the one our own proxy added).
 pub fn client_ip(headers: &http::HeaderMap, peer: Option<SocketAddr>, trust_proxy: bool) -> String {
+    // With several X-Forwarded-For lines, the last is our proxy's; its last entry is the
+    // address that proxy saw. Anything earlier may be forged by the client.
     let forwarded = trust_proxy
-        .then(|| headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()))
+        .then(|| headers.get_all("x-forwarded-for").iter().next_back().and_then(|v| v.to_str().ok()))
         .flatten()
         .and_then(|v| v.rsplit(',').next())
         .map(|ip| ip.trim().to_string())
@@ -113,7 +115,7 @@ pub fn router(state: AppState, secure_cookies: bool) -> Router {
         .leptos_routes_with_context(&state, routes, || {}, move || shell(options.clone()))
         .fallback(static_asset)
         .layer(middleware::from_fn_with_state(state.clone(), page_guard))
-        .layer(middleware::from_fn(csrf_guard))
+        .layer(middleware::from_fn_with_state(state.clone(), csrf_guard))
         .layer(sessions)
         .layer(middleware::from_fn(security_headers))
         .with_state(state)
@@ -126,12 +128,17 @@ pub async fn serve(db: Db, config: &Config) -> anyhow::Result<()> {
     state.trust_proxy = config.trust_proxy;
 
     let cleanup = SessionStore::new(db.clone());
+    let cleanup_db = db.clone();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(3600));
         loop {
             tick.tick().await;
             if let Err(e) = cleanup.delete_expired().await {
                 tracing::warn!("deleting expired sessions: {e}");
+            }
+            let stale = crate::store::now_ms() - crate::auth::FAILURE_WINDOW.as_millis() as i64;
+            if let Err(e) = cleanup_db.delete_stale_login_failures(stale).await {
+                tracing::warn!("deleting stale login counters: {e}");
             }
         }
     });
@@ -206,13 +213,15 @@ fn urlencode(s: &str) -> String {
 }
 
 /// Server functions have no CSRF protection of their own: refuse a state-changing request
-/// whose `Origin` is not this site, or that the browser marks as cross-site.
-async fn csrf_guard(req: Request, next: Next) -> Response {
+/// whose `Origin` is not this site, or that the browser marks as cross-site. This site is the
+/// public URL's origin, or the `Host` the request was sent to when that is the public host
+/// or a loopback name (so a DNS-rebinding page cannot pass as same-origin).
+async fn csrf_guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
     if req.uri().path().starts_with(SERVER_FN_PREFIX) && req.method() != Method::GET && req.method() != Method::HEAD {
         let headers = req.headers();
         let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("");
         let origin_ok = match headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) {
-            Some(origin) => origin.split_once("://").map(|(_, rest)| rest) == Some(host),
+            Some(origin) => same_site(origin, host, &state.public_url),
             None => true,
         };
         let fetch_site_ok = !matches!(
@@ -224,6 +233,23 @@ async fn csrf_guard(req: Request, next: Next) -> Response {
         }
     }
     next.run(req).await
+}
+
+fn same_site(origin: &str, host: &str, public_url: &str) -> bool {
+    let authority = |url: &str| url.split_once("://").map(|(_, rest)| rest.split('/').next().unwrap_or("").to_string());
+    let hostname = |authority: &str| match authority.rsplit_once(':') {
+        Some((name, port)) if !name.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) => name.to_string(),
+        _ => authority.to_string(),
+    };
+    let public = public_url.trim_end_matches('/');
+    let public_origin = authority(public).map(|a| format!("{}://{a}", public.split("://").next().unwrap_or("")));
+    if Some(origin) == public_origin.as_deref() {
+        return true;
+    }
+    let public_host = authority(public).map(|a| hostname(&a)).unwrap_or_default();
+    let known_host =
+        matches!(hostname(host).as_str(), "localhost" | "127.0.0.1" | "[::1]") || hostname(host) == public_host;
+    known_host && authority(origin).as_deref() == Some(host)
 }
 
 async fn security_headers(req: Request, next: Next) -> Response {
@@ -295,7 +321,26 @@ mod tests {
         // Only a trusted proxy's header counts, and only its own (last) entry.
         assert_eq!(client_ip(&headers, peer, false), "10.0.0.1");
         assert_eq!(client_ip(&headers, peer, true), "203.0.113.9");
+        // A forged first line does not win over the proxy's own line.
+        headers.append("x-forwarded-for", HeaderValue::from_static("198.51.100.7"));
+        assert_eq!(client_ip(&headers, peer, true), "198.51.100.7");
         assert_eq!(client_ip(&http::HeaderMap::new(), None, false), "unknown");
+    }
+
+    #[test]
+    fn same_site_origins() {
+        let public = "https://errors.example.com";
+        for (origin, host, ok) in [
+            ("https://errors.example.com", "127.0.0.1:8000", true), // behind a proxy
+            ("http://errors.example.com", "errors.example.com", true),
+            ("http://127.0.0.1:8000", "127.0.0.1:8000", true),
+            ("http://localhost:8000", "localhost:8000", true),
+            ("http://evil.example:8000", "evil.example:8000", false), // DNS rebinding
+            ("http://evil.example", "errors.example.com", false),
+            ("http://localhost:9999", "localhost:8000", false),
+        ] {
+            assert_eq!(same_site(origin, host, public), ok, "{origin} -> {host}");
+        }
     }
 
     #[test]

@@ -127,8 +127,15 @@ async fn login_failures_count_within_a_window() {
         let later = now_ms() + 1;
         assert_eq!(db.login_failures("email:a@b.c", later).await.unwrap(), 0);
         assert_eq!(db.record_login_failure("email:a@b.c", later).await.unwrap(), 1);
+        assert_eq!(db.record_login_failure("email:a@b.c", since).await.unwrap(), 2);
+        db.forgive_login_failure("email:a@b.c").await.unwrap();
+        assert_eq!(db.login_failures("email:a@b.c", since).await.unwrap(), 1);
         db.clear_login_failures("email:a@b.c").await.unwrap();
         assert_eq!(db.login_failures("email:a@b.c", since).await.unwrap(), 0);
+        // Stale counters are swept.
+        db.record_login_failure("ip:192.0.2.1", since).await.unwrap();
+        assert_eq!(db.delete_stale_login_failures(now_ms() + 1).await.unwrap(), 1);
+        assert_eq!(db.login_failures("ip:192.0.2.1", 0).await.unwrap(), 0);
         t
     })
     .await;

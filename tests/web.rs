@@ -282,3 +282,33 @@ async fn over_https_the_session_cookie_is_secure_and_host_bound() {
     assert!(!cookie.contains("Domain="), "{cookie}");
     t.finish().await;
 }
+
+#[tokio::test]
+async fn parallel_guesses_cannot_outrun_the_throttle() {
+    each_db(|t| async move {
+        let base = start(&t).await;
+        let c = client();
+        setup_admin(&c, &base).await;
+        let guesses = (0..25).map(|i| {
+            let (c, base) = (c.clone(), base.clone());
+            tokio::spawn(async move {
+                let pw = format!("guess number {i}");
+                call(&c, &base, "login", &[("email", "admin@example.com"), ("password", &pw)])
+                    .await
+                    .text()
+                    .await
+                    .unwrap()
+            })
+        });
+        let mut checked = 0;
+        for g in guesses {
+            if g.await.unwrap().contains("Invalid e-mail or password.") {
+                checked += 1;
+            }
+        }
+        // Only the allowed number of passwords was actually tried; the rest were refused unchecked.
+        assert_eq!(checked, faultline::auth::MAX_FAILURES, "passwords checked");
+        t
+    })
+    .await;
+}

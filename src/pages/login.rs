@@ -7,11 +7,36 @@ use leptos_router::hooks::use_query_map;
 use crate::app::{ActionError, HydrationMark};
 use crate::error::AppError;
 
-/// Only same-site paths are accepted as the place to return to after login.
+/// Only same-site paths are accepted as the place to return to after login: a single leading
+/// `/`, and nothing but visible ASCII (browsers drop tabs and newlines, so `/\t/evil` would
+/// become `//evil`).
 pub fn safe_next(next: Option<&str>) -> &str {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n,
+        Some(n)
+            if n.starts_with('/') && !n.starts_with("//") && n.bytes().all(|b| b.is_ascii_graphic() && b != b'\\') =>
+        {
+            n
+        }
         _ => "/",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn next_stays_on_this_site() {
+        for (next, safe) in [
+            (None, "/"),
+            (Some("/projects/3?x=1"), "/projects/3?x=1"),
+            (Some("//evil.example/"), "/"),
+            (Some("/\t/evil.example"), "/"),
+            (Some("/\\evil.example"), "/"),
+            (Some("/a\nb"), "/"),
+            (Some("https://evil.example/"), "/"),
+            (Some("/caf\u{e9}"), "/"),
+        ] {
+            assert_eq!(super::safe_next(next), safe, "{next:?}");
+        }
     }
 }
 

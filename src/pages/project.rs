@@ -23,14 +23,14 @@ pub struct ProjectView {
     pub keys: Vec<KeyView>,
     /// Only filled for project admins.
     pub members: Vec<Member>,
-    /// Users that can be granted access (project admins only).
+    /// Users that can be granted access (site administrators only).
     pub users: Vec<User>,
 }
 
 #[server(prefix = "/_fn", endpoint = "project_settings")]
 pub async fn project_settings(project_id: i64) -> Result<ProjectView, AppError> {
     use crate::pages::guard::{require_project, state};
-    let (_user, role) = require_project(project_id).await?;
+    let (user, role) = require_project(project_id).await?;
     let state = state();
     let db = &state.db;
     let project = db.project_by_id(project_id).await?.ok_or(AppError::NotFound)?;
@@ -40,11 +40,10 @@ pub async fn project_settings(project_id: i64) -> Result<ProjectView, AppError> 
         .into_iter()
         .map(|key| KeyView { dsn: crate::dsn::dsn(&state.public_url, &key.public_key, project_id), key })
         .collect();
-    let (members, users) = if role == Role::Admin {
-        (db.list_members(project_id).await?, db.list_users().await?)
-    } else {
-        (vec![], vec![])
-    };
+    // The member list is for project admins; the user directory only for site administrators
+    // (a project admin types the e-mail of the person to add).
+    let members = if role == Role::Admin { db.list_members(project_id).await? } else { vec![] };
+    let users = if user.is_admin { db.list_users().await? } else { vec![] };
     Ok(ProjectView { project, role, keys, members, users })
 }
 
@@ -199,9 +198,15 @@ pub fn ProjectPage() -> impl IntoView {
                                         <ActionForm action=grant attr:class="row">
                                             <input type="hidden" name="project_id" value=pid/>
                                             <label>"User"
-                                                <select name="email">
-                                                    {s.users.into_iter().filter(|u| !u.is_admin).map(|u| view! { <option value=u.email.clone()>{u.email.clone()}</option> }).collect_view()}
-                                                </select>
+                                                {if s.users.is_empty() {
+                                                    view! { <input type="email" name="email" required placeholder="name@example.com"/> }.into_any()
+                                                } else {
+                                                    view! {
+                                                        <select name="email">
+                                                            {s.users.into_iter().filter(|u| !u.is_admin).map(|u| view! { <option value=u.email.clone()>{u.email.clone()}</option> }).collect_view()}
+                                                        </select>
+                                                    }.into_any()
+                                                }}
                                             </label>
                                             <label>"Role"
                                                 <select name="role">

@@ -179,6 +179,19 @@ impl Db {
             .await?))
     }
 
+    /// Takes one failure back (a successful login from an address counted before it).
+    pub async fn forgive_login_failure(&self, subject: &str) -> Result<()> {
+        let sql = "UPDATE login_failures SET failures = failures - 1 WHERE subject = $1 AND failures > 0";
+        on_db!(self, |pool| sqlx::query(sql).bind(subject).execute(pool).await?.rows_affected());
+        Ok(())
+    }
+
+    /// Deletes counters whose window started before `before_ms` (run periodically).
+    pub async fn delete_stale_login_failures(&self, before_ms: i64) -> Result<u64> {
+        let sql = "DELETE FROM login_failures WHERE window_start < $1";
+        Ok(on_db!(self, |pool| sqlx::query(sql).bind(before_ms).execute(pool).await?.rows_affected()))
+    }
+
     pub async fn clear_login_failures(&self, subject: &str) -> Result<()> {
         let sql = "DELETE FROM login_failures WHERE subject = $1";
         on_db!(self, |pool| sqlx::query(sql).bind(subject).execute(pool).await?.rows_affected());

@@ -130,7 +130,11 @@ impl Db {
 
     pub async fn remove_membership(&self, project_id: i64, user_id: i64) -> Result<()> {
         let sql = "DELETE FROM memberships WHERE user_id = $1 AND project_id = $2";
-        on_db!(self, |pool| sqlx::query(sql).bind(user_id).bind(project_id).execute(pool).await?.rows_affected());
+        let done =
+            on_db!(self, |pool| sqlx::query(sql).bind(user_id).bind(project_id).execute(pool).await?.rows_affected());
+        if done == 0 {
+            return Err(StoreError::NotFound);
+        }
         Ok(())
     }
 
