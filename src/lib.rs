@@ -10,7 +10,11 @@ pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod auth;
 #[cfg(feature = "ssr")]
+pub mod bench;
+#[cfg(feature = "ssr")]
 pub mod cli;
+#[cfg(feature = "ssr")]
+pub mod grouping;
 #[cfg(feature = "ssr")]
 pub mod server;
 #[cfg(feature = "ssr")]

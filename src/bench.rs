@@ -1,0 +1,1 @@
+//! `faultline bench`: a load generator for any Sentry-compatible ingestion endpoint.

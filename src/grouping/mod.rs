@@ -1,0 +1,1 @@
+//! Grouping: which issue an event belongs to. Pure (no I/O).
