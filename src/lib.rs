@@ -14,7 +14,13 @@ pub mod bench;
 #[cfg(feature = "ssr")]
 pub mod cli;
 #[cfg(feature = "ssr")]
+pub mod digest;
+#[cfg(feature = "ssr")]
 pub mod grouping;
+#[cfg(feature = "ssr")]
+pub mod ingest;
+#[cfg(feature = "ssr")]
+pub mod protocol;
 #[cfg(feature = "ssr")]
 pub mod server;
 #[cfg(feature = "ssr")]

@@ -172,3 +172,42 @@ mod tests {
         assert!(check_new_password("long enough").is_ok());
     }
 }
+
+/// An issue: the events of a project grouped under one key.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct Issue {
+    pub id: i64,
+    pub project_id: i64,
+    pub title: String,
+    pub culprit: String,
+    pub kind: String,
+    pub exception_type: Option<String>,
+    pub exception_value: Option<String>,
+    pub level: String,
+    pub platform: String,
+    /// `unresolved`, `resolved` or `ignored`.
+    pub status: String,
+    pub is_regression: bool,
+    pub event_count: i64,
+    pub user_count: i64,
+    pub first_seen: i64,
+    pub last_seen: i64,
+    pub first_release: Option<String>,
+    pub last_release: Option<String>,
+}
+
+/// One stored event, without its payload.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct EventRow {
+    pub id: i64,
+    pub issue_id: i64,
+    pub event_id: String,
+    pub timestamp: i64,
+    pub received_at: i64,
+    pub level: String,
+    pub release: Option<String>,
+    pub environment: Option<String>,
+    pub user_key: Option<String>,
+}

@@ -109,16 +109,20 @@ pub fn router(state: AppState, secure_cookies: bool) -> Router {
         .with_path("/")
         .with_expiry(Expiry::OnInactivity(time::Duration::days(14)));
 
+    let ingest = crate::ingest::router(crate::ingest::Ingest::new(state.db.clone(), state.trust_proxy));
     let routes = generate_route_list(App);
     let options = state.leptos_options.clone();
-    Router::new()
+    let site = Router::new()
         .leptos_routes_with_context(&state, routes, || {}, move || shell(options.clone()))
         .fallback(static_asset)
         .layer(middleware::from_fn_with_state(state.clone(), page_guard))
         .layer(middleware::from_fn_with_state(state.clone(), csrf_guard))
         .layer(sessions)
         .layer(middleware::from_fn(security_headers))
-        .with_state(state)
+        .with_state(state);
+    // Ingestion sits outside the session and CSRF layers: SDKs have neither cookies nor a
+    // same-origin page, and it sets its own (CORS) headers.
+    ingest.merge(site)
 }
 
 pub async fn serve(db: Db, config: &Config) -> anyhow::Result<()> {

@@ -6,6 +6,8 @@
 //! epoch-millisecond integers, TEXT), so one SQL text serves both databases.
 
 mod accounts;
+pub mod ingest;
+mod issues;
 mod projects;
 mod sessions;
 
@@ -60,6 +62,18 @@ fn conflict(what: &str) -> impl FnOnce(sqlx::Error) -> StoreError + '_ {
         sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict(what.to_string()),
         _ => StoreError::Sqlx(e),
     }
+}
+
+/// Bumped whenever a client key or a project's ingestion setting changes on this node, so
+/// that ingestion's key cache drops what it holds.
+static KEYS_GENERATION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+pub fn keys_generation() -> u64 {
+    KEYS_GENERATION.load(std::sync::atomic::Ordering::Acquire)
+}
+
+fn keys_changed() {
+    KEYS_GENERATION.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
 }
 
 /// Milliseconds since the Unix epoch, the unit of every timestamp column.

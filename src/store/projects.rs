@@ -172,13 +172,15 @@ impl Db {
         let sql = format!(
             "UPDATE project_keys SET public_key = $1 WHERE id = $2 AND project_id = $3 RETURNING {KEY_COLUMNS}"
         );
-        on_db!(self, |pool| sqlx::query_as::<_, ProjectKey>(&sql)
+        let key = on_db!(self, |pool| sqlx::query_as::<_, ProjectKey>(&sql)
             .bind(new_public_key())
             .bind(key_id)
             .bind(project_id)
             .fetch_optional(pool)
             .await?
-            .ok_or(StoreError::NotFound))
+            .ok_or(StoreError::NotFound));
+        super::keys_changed();
+        key
     }
 
     pub async fn set_key_active(&self, project_id: i64, key_id: i64, active: bool) -> Result<()> {
@@ -190,6 +192,7 @@ impl Db {
             .execute(pool)
             .await?
             .rows_affected());
+        super::keys_changed();
         if done == 0 {
             return Err(StoreError::NotFound);
         }

@@ -1,0 +1,212 @@
+//! Digest: the group-commit writer between ingestion and the store.
+//!
+//! Request handlers parse, normalize and group events on their own tasks, then hand them to
+//! one writer task through a bounded queue and wait. The writer takes whatever has queued up
+//! (up to [`MAX_BATCH`] events), stores it in one transaction and answers every waiting
+//! request after the commit. So a 200 always means "on disk", and the cost of a durable
+//! commit (fsync) is shared by all the events of a batch. A full queue is answered at once
+//! (ingestion turns it into 429 + Retry-After), never by waiting without bound.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::{mpsc, oneshot};
+
+use crate::store::ingest::{NewEvent, NewUserReport, Stored};
+use crate::store::{Db, StoreError};
+
+/// Most events stored in one transaction.
+pub const MAX_BATCH: usize = 512;
+/// Events that may wait for the writer before ingestion answers 429.
+pub const QUEUE_CAPACITY: usize = 8192;
+/// Attempts of a batch whose failure looks transient (busy database, deadlock, lost connection).
+const ATTEMPTS: u32 = 6;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SubmitError {
+    #[error("the writer queue is full")]
+    Overloaded,
+    #[error("the event could not be stored: {0}")]
+    Failed(String),
+}
+
+enum Job {
+    Event(Box<NewEvent>, oneshot::Sender<Result<Stored, String>>),
+    Report(NewUserReport, oneshot::Sender<Result<Stored, String>>),
+}
+
+/// The handle ingestion holds; cheap to clone.
+#[derive(Clone)]
+pub struct Digest {
+    jobs: mpsc::Sender<Job>,
+    counts: Arc<Mutex<HashMap<(i64, String), i64>>>,
+}
+
+impl Digest {
+    /// Starts the writer task on the current runtime. It stops when every handle is dropped,
+    /// after storing what is queued.
+    pub fn start(db: Db) -> Digest {
+        let (jobs, rx) = mpsc::channel(QUEUE_CAPACITY);
+        let counts = Arc::new(Mutex::new(HashMap::new()));
+        tokio::spawn(writer(db, rx, counts.clone()));
+        Digest { jobs, counts }
+    }
+
+    /// Queues an event and waits until it is committed.
+    pub async fn store_event(&self, event: NewEvent) -> Result<Stored, SubmitError> {
+        let (tx, rx) = oneshot::channel();
+        self.submit(Job::Event(Box::new(event), tx), rx).await
+    }
+
+    /// Queues a user report and waits until it is committed.
+    pub async fn store_report(&self, report: NewUserReport) -> Result<(), SubmitError> {
+        let (tx, rx) = oneshot::channel();
+        self.submit(Job::Report(report, tx), rx).await.map(|_| ())
+    }
+
+    async fn submit(&self, job: Job, rx: oneshot::Receiver<Result<Stored, String>>) -> Result<Stored, SubmitError> {
+        self.jobs.try_send(job).map_err(|_| SubmitError::Overloaded)?;
+        match rx.await {
+            Ok(Ok(stored)) => Ok(stored),
+            Ok(Err(e)) => Err(SubmitError::Failed(e)),
+            Err(_) => Err(SubmitError::Failed("the writer stopped".into())),
+        }
+    }
+
+    /// Counts `n` accepted items of a type that is not stored (transactions, sessions, ...)
+    /// or a refusal; written with the next batch (at most a second later).
+    pub fn count(&self, project_id: i64, item_type: &str, n: i64) {
+        if let Ok(mut counts) = self.counts.lock() {
+            *counts.entry((project_id, item_type.to_string())).or_insert(0) += n;
+        }
+    }
+}
+
+async fn writer(db: Db, mut rx: mpsc::Receiver<Job>, counts: Arc<Mutex<HashMap<(i64, String), i64>>>) {
+    let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
+    loop {
+        let first = tokio::select! {
+            job = rx.recv() => job,
+            _ = tokio::time::sleep(Duration::from_secs(1)) => {
+                flush_counts(&db, &counts).await;
+                continue;
+            }
+        };
+        let Some(first) = first else { break };
+        batch.push(first);
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        write(&db, std::mem::take(&mut batch), &counts).await;
+    }
+    flush_counts(&db, &counts).await;
+}
+
+fn take_counts(counts: &Mutex<HashMap<(i64, String), i64>>) -> Vec<(i64, String, i64)> {
+    counts.lock().map(|mut c| c.drain().map(|((p, t), n)| (p, t, n)).collect()).unwrap_or_default()
+}
+
+fn restore_counts(counts: &Mutex<HashMap<(i64, String), i64>>, taken: Vec<(i64, String, i64)>) {
+    if let Ok(mut c) = counts.lock() {
+        for (p, t, n) in taken {
+            *c.entry((p, t)).or_insert(0) += n;
+        }
+    }
+}
+
+async fn flush_counts(db: &Db, counts: &Mutex<HashMap<(i64, String), i64>>) {
+    let taken = take_counts(counts);
+    if taken.is_empty() {
+        return;
+    }
+    if let Err(e) = with_retries(|| db.write_batch(&[], &[], &taken)).await {
+        tracing::warn!("storing ingestion counts: {e}");
+        restore_counts(counts, taken);
+    }
+}
+
+/// Stores one batch and answers its requests. If the batch fails for good, each job is
+/// retried alone, so that one bad event cannot cost the others.
+async fn write(db: &Db, batch: Vec<Job>, counts: &Mutex<HashMap<(i64, String), i64>>) {
+    let mut events = Vec::new();
+    let mut reports = Vec::new();
+    let mut replies = Vec::new();
+    let mut report_replies = Vec::new();
+    for job in batch {
+        match job {
+            Job::Event(e, tx) => {
+                events.push(*e);
+                replies.push(tx);
+            }
+            Job::Report(r, tx) => {
+                reports.push(r);
+                report_replies.push(tx);
+            }
+        }
+    }
+    let taken = take_counts(counts);
+    match with_retries(|| db.write_batch(&events, &reports, &taken)).await {
+        Ok(outcomes) => {
+            for (tx, outcome) in replies.into_iter().zip(outcomes) {
+                let _ = tx.send(Ok(outcome));
+            }
+            for tx in report_replies {
+                let _ = tx.send(Ok(Stored::Duplicate));
+            }
+        }
+        Err(e) if events.len() + reports.len() > 1 => {
+            tracing::warn!("storing a batch of {} events failed ({e}); storing them one by one", events.len());
+            restore_counts(counts, taken);
+            for (event, tx) in events.into_iter().zip(replies) {
+                let result = with_retries(|| db.write_batch(std::slice::from_ref(&event), &[], &[])).await;
+                let _ = tx.send(result.map(|mut o| o.remove(0)).map_err(|e| e.to_string()));
+            }
+            for (report, tx) in reports.into_iter().zip(report_replies) {
+                let result = with_retries(|| db.write_batch(&[], std::slice::from_ref(&report), &[])).await;
+                let _ = tx.send(result.map(|_| Stored::Duplicate).map_err(|e| e.to_string()));
+            }
+        }
+        Err(e) => {
+            tracing::error!("storing an event failed: {e}");
+            restore_counts(counts, taken);
+            for tx in replies.into_iter().chain(report_replies) {
+                let _ = tx.send(Err(e.to_string()));
+            }
+        }
+    }
+}
+
+async fn with_retries<T, F, Fut>(mut f: F) -> Result<T, StoreError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, StoreError>>,
+{
+    let mut attempt = 0;
+    loop {
+        match f().await {
+            Ok(v) => return Ok(v),
+            Err(e) if attempt + 1 < ATTEMPTS && is_transient(&e) => {
+                attempt += 1;
+                tracing::debug!("retrying a batch after a transient error: {e}");
+                tokio::time::sleep(Duration::from_millis(20 << attempt)).await;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Errors worth another attempt: a busy or locked SQLite database, a PostgreSQL
+/// serialization failure or deadlock, a lost connection or an exhausted pool.
+fn is_transient(e: &StoreError) -> bool {
+    match e {
+        StoreError::Sqlx(sqlx::Error::Database(d)) => {
+            matches!(d.code().as_deref(), Some("5") | Some("6") | Some("517") | Some("40001") | Some("40P01"))
+        }
+        StoreError::Sqlx(sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::Protocol(_)) => true,
+        _ => false,
+    }
+}

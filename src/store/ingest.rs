@@ -1,0 +1,427 @@
+//! Writing what ingestion accepted: a batch of events (with their attachments), user reports
+//! and item counts, in one transaction. The digest writer calls [`Db::write_batch`] once per
+//! group commit; every request of the batch is answered after it returns.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+use super::{now_ms, on_db, Db, Result};
+use crate::grouping::Grouping;
+
+/// One event, normalized and grouped, ready to store.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    pub project_id: i64,
+    pub event_id: String,
+    pub timestamp: i64,
+    pub received_at: i64,
+    pub level: String,
+    pub platform: String,
+    pub release: Option<String>,
+    pub environment: Option<String>,
+    pub user_key: Option<String>,
+    pub tags: Vec<(String, String)>,
+    pub grouping: Grouping,
+    /// zstd-compressed normalized event JSON (see [`compress_payload`]).
+    pub payload: Vec<u8>,
+    pub attachments: Vec<NewAttachment>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewAttachment {
+    pub filename: String,
+    pub content_type: Option<String>,
+    pub attachment_type: String,
+    pub data: Vec<u8>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewUserReport {
+    pub project_id: i64,
+    pub event_id: Option<String>,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub comments: String,
+}
+
+/// What became of one event of a batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stored {
+    /// Stored in this issue; `new_issue` when the event created it.
+    Event { issue_id: i64, new_issue: bool, regression: bool },
+    /// An event with this id was already stored (an SDK retry): nothing changed.
+    Duplicate,
+}
+
+/// A client key as ingestion needs it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct IngestKey {
+    pub project_id: i64,
+    pub is_active: bool,
+    pub rate_limit_per_minute: Option<i64>,
+}
+
+/// Compresses a normalized event for the `payload` column.
+pub fn compress_payload(json: &[u8]) -> Vec<u8> {
+    zstd::bulk::compress(json, 3).unwrap_or_else(|_| json.to_vec())
+}
+
+/// The JSON of a `payload` column.
+pub fn decompress_payload(blob: &[u8]) -> Vec<u8> {
+    zstd::stream::decode_all(blob).unwrap_or_else(|_| blob.to_vec())
+}
+
+const EVENT_CHUNK: usize = 100;
+const ROW_CHUNK: usize = 200;
+
+/// Per issue, what this batch adds.
+#[derive(Default)]
+struct IssueDelta {
+    events: i64,
+    first: i64,
+    last: i64,
+    last_release: Option<String>,
+    last_level: String,
+    users: BTreeSet<String>,
+}
+
+/// `($1, $2, ...), ($n+1, ...)` for `rows` rows of `cols` placeholders.
+fn placeholders(rows: usize, cols: usize) -> String {
+    let mut s = String::with_capacity(rows * cols * 5);
+    for r in 0..rows {
+        if r > 0 {
+            s.push_str(", ");
+        }
+        s.push('(');
+        for c in 0..cols {
+            if c > 0 {
+                s.push_str(", ");
+            }
+            s.push('$');
+            s.push_str(&(r * cols + c + 1).to_string());
+        }
+        s.push(')');
+    }
+    s
+}
+
+impl Db {
+    /// The client key with this public part, with its project's ingestion settings.
+    pub async fn ingest_key(&self, public_key: &str) -> Result<Option<IngestKey>> {
+        let sql = "SELECT k.project_id, k.is_active, p.rate_limit_per_minute \
+                   FROM project_keys k JOIN projects p ON p.id = k.project_id WHERE k.public_key = $1";
+        Ok(on_db!(self, |pool| sqlx::query_as::<_, IngestKey>(sql).bind(public_key).fetch_optional(pool).await?))
+    }
+
+    /// Sets (or with `None` removes) a project's limit of accepted events per minute.
+    pub async fn set_rate_limit(&self, project_id: i64, per_minute: Option<i64>) -> Result<()> {
+        let sql = "UPDATE projects SET rate_limit_per_minute = $1 WHERE id = $2";
+        let done =
+            on_db!(self, |pool| sqlx::query(sql).bind(per_minute).bind(project_id).execute(pool).await?.rows_affected());
+        super::keys_changed();
+        if done == 0 {
+            return Err(super::StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    /// Stores a batch in one transaction: events (an event id already stored in its project
+    /// is skipped), their issues (created, counted, reopened as regressions), distinct users,
+    /// tag values, hourly counts, attachments, user reports and item counts
+    /// (`(project_id, item_type, count)`). Returns one outcome per event, in order.
+    pub async fn write_batch(
+        &self,
+        events: &[NewEvent],
+        reports: &[NewUserReport],
+        counts: &[(i64, String, i64)],
+    ) -> Result<Vec<Stored>> {
+        let now = now_ms();
+        // An id twice in one batch: the first one counts.
+        let mut seen = HashSet::new();
+        let firsts: Vec<bool> = events.iter().map(|e| seen.insert((e.project_id, e.event_id.as_str()))).collect();
+
+        // Distinct grouping keys, in a fixed order (so that concurrent writers on PostgreSQL
+        // lock rows in the same order and cannot deadlock).
+        let mut groups: BTreeMap<(i64, &str), usize> = BTreeMap::new();
+        for (i, e) in events.iter().enumerate() {
+            if firsts[i] {
+                groups.entry((e.project_id, e.grouping.hash.as_str())).or_insert(i);
+            }
+        }
+
+        on_db!(self, |pool| {
+            let mut tx = pool.begin().await?;
+
+            // 1. The issue of every grouping key, created when new.
+            let mut issue_of: HashMap<(i64, &str), (i64, bool)> = HashMap::new();
+            for (&(project_id, hash), &i) in &groups {
+                let select = "SELECT issue_id FROM groupings WHERE project_id = $1 AND hash = $2";
+                let found: Option<i64> =
+                    sqlx::query_scalar(select).bind(project_id).bind(hash).fetch_optional(&mut *tx).await?;
+                if let Some(id) = found {
+                    issue_of.insert((project_id, hash), (id, false));
+                    continue;
+                }
+                let e = &events[i];
+                let g = &e.grouping;
+                let insert = "INSERT INTO issues (project_id, title, culprit, kind, exception_type, exception_value, \
+                              level, platform, first_seen, last_seen, first_release, last_release, created_at) \
+                              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $10, $11) RETURNING id";
+                let id: i64 = sqlx::query_scalar(insert)
+                    .bind(project_id)
+                    .bind(&g.title)
+                    .bind(&g.culprit)
+                    .bind(&g.kind)
+                    .bind(&g.exception_type)
+                    .bind(&g.exception_value)
+                    .bind(&e.level)
+                    .bind(&e.platform)
+                    .bind(e.timestamp)
+                    .bind(&e.release)
+                    .bind(now)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                let link = "INSERT INTO groupings (project_id, hash, version, issue_id, components, created_at) \
+                            VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (project_id, hash) DO NOTHING";
+                let components = serde_json::to_string(&g.components).unwrap_or_else(|_| "[]".into());
+                let linked = sqlx::query(link)
+                    .bind(project_id)
+                    .bind(hash)
+                    .bind(i64::from(g.version))
+                    .bind(id)
+                    .bind(components)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                if linked == 0 {
+                    // Another node created this issue first (PostgreSQL): use theirs.
+                    sqlx::query("DELETE FROM issues WHERE id = $1").bind(id).execute(&mut *tx).await?;
+                    let theirs: i64 = sqlx::query_scalar(select).bind(project_id).bind(hash).fetch_one(&mut *tx).await?;
+                    issue_of.insert((project_id, hash), (theirs, false));
+                } else {
+                    issue_of.insert((project_id, hash), (id, true));
+                }
+            }
+
+            // 2. The events; those whose id is already stored come back missing.
+            let mut inserted: HashSet<(i64, String)> = HashSet::new();
+            let fresh: Vec<usize> = (0..events.len()).filter(|&i| firsts[i]).collect();
+            for chunk in fresh.chunks(EVENT_CHUNK) {
+                let sql = format!(
+                    "INSERT INTO events (project_id, issue_id, event_id, timestamp, received_at, level, release, \
+                     environment, user_key, payload) VALUES {} \
+                     ON CONFLICT (project_id, event_id) DO NOTHING RETURNING project_id, event_id",
+                    placeholders(chunk.len(), 10)
+                );
+                let mut q = sqlx::query_as::<_, (i64, String)>(&sql);
+                for &i in chunk {
+                    let e = &events[i];
+                    q = q
+                        .bind(e.project_id)
+                        .bind(issue_of[&(e.project_id, e.grouping.hash.as_str())].0)
+                        .bind(&e.event_id)
+                        .bind(e.timestamp)
+                        .bind(e.received_at)
+                        .bind(&e.level)
+                        .bind(&e.release)
+                        .bind(&e.environment)
+                        .bind(&e.user_key)
+                        .bind(&e.payload);
+                }
+                inserted.extend(q.fetch_all(&mut *tx).await?);
+            }
+            let stored: Vec<usize> =
+                fresh.into_iter().filter(|&i| inserted.contains(&(events[i].project_id, events[i].event_id.clone()))).collect();
+
+            // 3. What the stored events add to each issue.
+            let mut deltas: BTreeMap<i64, IssueDelta> = BTreeMap::new();
+            let mut tag_rows: BTreeMap<(i64, &str, &str), (i64, i64, i64)> = BTreeMap::new();
+            let mut hourly: BTreeMap<(i64, i64), i64> = BTreeMap::new();
+            for &i in &stored {
+                let e = &events[i];
+                let issue = issue_of[&(e.project_id, e.grouping.hash.as_str())].0;
+                let d = deltas.entry(issue).or_insert_with(|| IssueDelta { first: i64::MAX, last: i64::MIN, ..Default::default() });
+                d.events += 1;
+                d.first = d.first.min(e.timestamp);
+                if e.timestamp >= d.last {
+                    d.last = e.timestamp;
+                    d.last_level = e.level.clone();
+                    if e.release.is_some() {
+                        d.last_release = e.release.clone();
+                    }
+                }
+                if let Some(u) = &e.user_key {
+                    d.users.insert(u.clone());
+                }
+                for (k, v) in &e.tags {
+                    let t = tag_rows.entry((issue, k.as_str(), v.as_str())).or_insert((0, i64::MAX, i64::MIN));
+                    t.0 += 1;
+                    t.1 = t.1.min(e.timestamp);
+                    t.2 = t.2.max(e.timestamp);
+                }
+                *hourly.entry((issue, e.timestamp.div_euclid(3_600_000))).or_insert(0) += 1;
+            }
+
+            // A new issue whose every event turned out to be stored already: drop it.
+            for (_, &(id, new)) in issue_of.iter() {
+                if new && !deltas.contains_key(&id) {
+                    sqlx::query("DELETE FROM issues WHERE id = $1").bind(id).execute(&mut *tx).await?;
+                }
+            }
+
+            // 4. Distinct users: a row that already exists is not counted again.
+            let mut new_users: HashMap<i64, i64> = HashMap::new();
+            let user_rows: Vec<(i64, &str)> =
+                deltas.iter().flat_map(|(&issue, d)| d.users.iter().map(move |u| (issue, u.as_str()))).collect();
+            for chunk in user_rows.chunks(ROW_CHUNK) {
+                let sql = format!(
+                    "INSERT INTO issue_users (issue_id, user_key) VALUES {} ON CONFLICT (issue_id, user_key) DO NOTHING \
+                     RETURNING issue_id",
+                    placeholders(chunk.len(), 2)
+                );
+                let mut q = sqlx::query_scalar::<_, i64>(&sql);
+                for (issue, user) in chunk {
+                    q = q.bind(*issue).bind(*user);
+                }
+                for issue in q.fetch_all(&mut *tx).await? {
+                    *new_users.entry(issue).or_insert(0) += 1;
+                }
+            }
+
+            // 5. Issue counters, and regressions: a resolved issue that gets an event reopens.
+            let mut regressions: HashSet<i64> = HashSet::new();
+            for (&issue, d) in &deltas {
+                let reopen = "UPDATE issues SET status = 'unresolved', is_regression = TRUE, resolved_at = NULL \
+                              WHERE id = $1 AND status = 'resolved' RETURNING id";
+                if sqlx::query_scalar::<_, i64>(reopen).bind(issue).fetch_optional(&mut *tx).await?.is_some() {
+                    regressions.insert(issue);
+                    let data = serde_json::json!({ "release": d.last_release }).to_string();
+                    sqlx::query(
+                        "INSERT INTO issue_activity (issue_id, kind, data, created_at) VALUES ($1, 'regression', $2, $3)",
+                    )
+                    .bind(issue)
+                    .bind(data)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                let update = "UPDATE issues SET event_count = event_count + $2, user_count = user_count + $3, \
+                              first_seen = CASE WHEN $4 < first_seen THEN $4 ELSE first_seen END, \
+                              last_seen = CASE WHEN $5 > last_seen THEN $5 ELSE last_seen END, \
+                              level = CASE WHEN $5 >= last_seen THEN $6 ELSE level END, \
+                              last_release = CASE WHEN $5 >= last_seen THEN COALESCE($7, last_release) \
+                                                  ELSE last_release END \
+                              WHERE id = $1";
+                sqlx::query(update)
+                    .bind(issue)
+                    .bind(d.events)
+                    .bind(new_users.get(&issue).copied().unwrap_or(0))
+                    .bind(d.first)
+                    .bind(d.last)
+                    .bind(&d.last_level)
+                    .bind(&d.last_release)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+
+            // 6. Tag values and hourly counts.
+            let tag_rows: Vec<_> = tag_rows.into_iter().collect();
+            for chunk in tag_rows.chunks(ROW_CHUNK) {
+                let sql = format!(
+                    "INSERT INTO issue_tag_values (issue_id, key, value, count, first_seen, last_seen) VALUES {} \
+                     ON CONFLICT (issue_id, key, value) DO UPDATE SET count = issue_tag_values.count + excluded.count, \
+                     first_seen = CASE WHEN excluded.first_seen < issue_tag_values.first_seen \
+                                       THEN excluded.first_seen ELSE issue_tag_values.first_seen END, \
+                     last_seen = CASE WHEN excluded.last_seen > issue_tag_values.last_seen \
+                                      THEN excluded.last_seen ELSE issue_tag_values.last_seen END",
+                    placeholders(chunk.len(), 6)
+                );
+                let mut q = sqlx::query(&sql);
+                for ((issue, k, v), (n, first, last)) in chunk {
+                    q = q.bind(*issue).bind(*k).bind(*v).bind(*n).bind(*first).bind(*last);
+                }
+                q.execute(&mut *tx).await?;
+            }
+            let hourly: Vec<_> = hourly.into_iter().collect();
+            for chunk in hourly.chunks(ROW_CHUNK) {
+                let sql = format!(
+                    "INSERT INTO issue_hourly (issue_id, hour, count) VALUES {} ON CONFLICT (issue_id, hour) \
+                     DO UPDATE SET count = issue_hourly.count + excluded.count",
+                    placeholders(chunk.len(), 3)
+                );
+                let mut q = sqlx::query(&sql);
+                for ((issue, hour), n) in chunk {
+                    q = q.bind(*issue).bind(*hour).bind(*n);
+                }
+                q.execute(&mut *tx).await?;
+            }
+
+            // 7. Attachments of stored events, user reports, item counts.
+            for &i in &stored {
+                let e = &events[i];
+                for a in &e.attachments {
+                    sqlx::query(
+                        "INSERT INTO attachments (project_id, event_id, filename, content_type, attachment_type, \
+                         size, data, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                    )
+                    .bind(e.project_id)
+                    .bind(&e.event_id)
+                    .bind(&a.filename)
+                    .bind(&a.content_type)
+                    .bind(&a.attachment_type)
+                    .bind(a.data.len() as i64)
+                    .bind(&a.data)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+            }
+            for r in reports {
+                sqlx::query(
+                    "INSERT INTO user_reports (project_id, event_id, name, email, comments, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(r.project_id)
+                .bind(&r.event_id)
+                .bind(&r.name)
+                .bind(&r.email)
+                .bind(&r.comments)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            }
+            let day = now.div_euclid(86_400_000);
+            let mut merged: BTreeMap<(i64, &str), i64> = BTreeMap::new();
+            for (project, ty, n) in counts {
+                *merged.entry((*project, ty.as_str())).or_insert(0) += n;
+            }
+            for ((project, ty), n) in merged {
+                sqlx::query(
+                    "INSERT INTO ingest_counts (project_id, item_type, day, count) VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT (project_id, item_type, day) DO UPDATE SET count = ingest_counts.count + excluded.count",
+                )
+                .bind(project)
+                .bind(ty)
+                .bind(day)
+                .bind(n)
+                .execute(&mut *tx)
+                .await?;
+            }
+
+            tx.commit().await?;
+
+            let stored: HashSet<usize> = stored.into_iter().collect();
+            Ok(events
+                .iter()
+                .enumerate()
+                .map(|(i, e)| {
+                    if !stored.contains(&i) {
+                        return Stored::Duplicate;
+                    }
+                    let (issue_id, new_issue) = issue_of[&(e.project_id, e.grouping.hash.as_str())];
+                    Stored::Event { issue_id, new_issue, regression: regressions.contains(&issue_id) }
+                })
+                .collect())
+        })
+    }
+}
