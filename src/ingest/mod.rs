@@ -267,16 +267,24 @@ fn submit_error(e: SubmitError) -> IngestError {
 
 /// Exactly one way of authenticating may be used; `Ok(None)` leaves the envelope's `dsn`.
 fn presented_auth(headers: &HeaderMap, query: &str) -> Result<Option<auth::ClientAuth>, IngestError> {
+    // A protocol version we do not speak is a bad request, not a bad key.
+    let refuse = |what: &str, e: String| {
+        if e.starts_with("unsupported protocol version") {
+            IngestError::BadRequest(e)
+        } else {
+            IngestError::Unauthorized(format!("{what}: {e}"))
+        }
+    };
     let mut found: Vec<auth::ClientAuth> = Vec::new();
     for name in ["x-sentry-auth", "authorization"] {
         for value in headers.get_all(name) {
             let value = value.to_str().map_err(|_| IngestError::Unauthorized(format!("malformed {name} header")))?;
-            if let Some(a) = auth::parse_header(value).map_err(|e| IngestError::Unauthorized(format!("{name}: {e}")))? {
+            if let Some(a) = auth::parse_header(value).map_err(|e| refuse(name, e))? {
                 found.push(a);
             }
         }
     }
-    if let Some(a) = auth::parse_query(query).map_err(|e| IngestError::Unauthorized(format!("query: {e}")))? {
+    if let Some(a) = auth::parse_query(query).map_err(|e| refuse("query", e))? {
         found.push(a);
     }
     if found.windows(2).any(|w| w[0].public_key != w[1].public_key) {

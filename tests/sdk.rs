@@ -1,0 +1,1 @@
+//! Real Sentry SDKs against a real server (filled in below).
