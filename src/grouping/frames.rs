@@ -1,6 +1,6 @@
 //! Stack frames: what a frame contributes to the grouping key, and which frame is the culprit.
 
-use super::{non_empty_str, list_items};
+use super::{list_items, non_empty_str};
 use regex::Regex;
 use serde_json::Value;
 use std::sync::LazyLock;
@@ -14,11 +14,12 @@ fn re(pattern: &str) -> Regex {
 }
 
 /// `$$Lambda$123/0x0000000800c01234` (and the newer `$$Lambda/0x...`) → `$$Lambda`.
-static JAVA_LAMBDA_CLASS: LazyLock<Regex> =
-    LazyLock::new(|| re(r"\$\$Lambda(?:\$\d+)?(?:/(?:0x)?[0-9a-fA-F]+)?"));
+static JAVA_LAMBDA_CLASS: LazyLock<Regex> = LazyLock::new(|| re(r"\$\$Lambda(?:\$\d+)?(?:/(?:0x)?[0-9a-fA-F]+)?"));
 /// Generated proxy suffixes: CGLIB enhancers, javassist and Hibernate proxies.
 static JAVA_GENERATED: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"\$\$(?:EnhancerBy|FastClassBy)\w*?CGLIB\$\$[0-9A-Za-z]+|_\$\$_jvst[0-9a-fA-F]*_[0-9a-fA-F]+|\$HibernateProxy\$\w+")
+    re(
+        r"\$\$(?:EnhancerBy|FastClassBy)\w*?CGLIB\$\$[0-9A-Za-z]+|_\$\$_jvst[0-9a-fA-F]*_[0-9a-fA-F]+|\$HibernateProxy\$\w+",
+    )
 });
 /// `$Proxy123` → `$Proxy`.
 static JAVA_PROXY: LazyLock<Regex> = LazyLock::new(|| re(r"\$Proxy\d+"));
@@ -50,7 +51,7 @@ pub(crate) fn grouping_function(frame: &Value) -> Option<String> {
 fn file_base_name(path: &str) -> Option<String> {
     let path = path.trim();
     let lower = path.to_ascii_lowercase();
-    let is_url = ["http://", "https://", "blob:", "data:", "file://"].iter().any(|p| lower.starts_with(p));
+    let is_url = ["http://", "https://", "blob:", "data:"].iter().any(|p| lower.starts_with(p));
     if is_url || matches!(path, "<anonymous>" | "[native code]") {
         return None;
     }
@@ -130,12 +131,12 @@ fn frame_culprit(frame: &Value, event_platform: &str) -> Option<String> {
 }
 
 /// The culprit frame and its text: walking from the most recent frame, the first in-app frame
-/// that names something, else the most recent frame that does. Frames naming only `?` are used
-/// last.
+/// that names something, else the most recent frame that does. Frames without a (non-anonymous)
+/// function name are used only when no frame has one.
 pub(crate) fn culprit_frame<'a>(frames: &[&'a Value], event_platform: &str) -> Option<(&'a Value, String)> {
     let candidates: Vec<(&Value, String)> =
         frames.iter().rev().filter_map(|f| frame_culprit(f, event_platform).map(|c| (*f, c))).collect();
-    let named = |(frame, culprit): &&(&Value, String)| culprit != "?" || grouping_function(frame).is_some();
+    let named = |(frame, _): &&(&Value, String)| grouping_function(frame).is_some();
     candidates
         .iter()
         .filter(named)

@@ -18,12 +18,13 @@ static UUID: LazyLock<Regex> =
 static SHA1: LazyLock<Regex> = LazyLock::new(|| re(r"\b[0-9a-fA-F]{40}\b"));
 static MD5: LazyLock<Regex> = LazyLock::new(|| re(r"\b[0-9a-fA-F]{32}\b"));
 /// ISO 8601 dates with an optional time and zone.
-static ISO_DATE: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"\b\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?\b")
-});
+static ISO_DATE: LazyLock<Regex> =
+    LazyLock::new(|| re(r"\b\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?\b"));
 /// Textual dates as `Date.toString()`, `ctime` and RFC 2822 print them.
 static TEXT_DATE: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)\b(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*,?\s+(?:\d{1,2}\s+)?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?(?:\s+\d{1,2})?(?:\s+\d{4})?\s+\d{1,2}:\d{2}:\d{2}(?:\s+\d{4})?(?:\s+(?:[a-z]{1,5}[+-]\d{4}|[a-z]{1,5}|[+-]\d{4}))?\b")
+    re(
+        r"(?i)\b(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*,?\s+(?:\d{1,2}\s+)?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?(?:\s+\d{1,2})?(?:\s+\d{4})?\s+\d{1,2}:\d{2}:\d{2}(?:\s+\d{4})?(?:\s+(?:[a-z]{1,5}[+-]\d{4}|[a-z]{1,5}|[+-]\d{4}))?\b",
+    )
 });
 /// A time of day with seconds (`22:31:45`, `22:31:45.123`).
 static TIME: LazyLock<Regex> = LazyLock::new(|| re(r"\b\d{1,2}:\d{2}:\d{2}(?:[.,]\d+)?\b"));
@@ -33,13 +34,17 @@ static IPV6: LazyLock<Regex> =
 static IPV4: LazyLock<Regex> = LazyLock::new(|| re(r"\b(?:\d{1,3}\.){3}\d{1,3}\b"));
 /// Host names under common top-level domains (a full list would catch file names and module paths).
 static HOSTNAME: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)\b(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:com|net|org|edu|gov|io|co|us|uk|de|fr|nl|ru|jp|cn|eu|ca|au|ch|se|fi|dk|es|br|info|biz|cloud|local|localhost|internal|lan)\b")
+    re(
+        r"(?i)\b(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:com|net|org|edu|gov|io|co|us|uk|de|fr|nl|ru|jp|cn|eu|ca|au|ch|se|fi|dk|es|br|info|biz|cloud|local|localhost|internal|lan)\b",
+    )
 });
 static HEX_PREFIXED: LazyLock<Regex> = LazyLock::new(|| re(r"\b0[xX][0-9a-fA-F]+\b"));
 /// Long bare hex strings (ids, hashes); only those mixing digits and letters are replaced.
 static HEX_BARE: LazyLock<Regex> = LazyLock::new(|| re(r"\b[0-9a-fA-F]{8,}\b"));
 static DURATION: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)\b\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h|d|sec|secs|min|mins|hr|hrs)\b|\b\d+(?:\.\d+)?\s?(?:nanoseconds?|microseconds?|milliseconds?|seconds?|minutes?|hours?|days?)\b")
+    re(
+        r"(?i)\b\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h|d|sec|secs|min|mins|hr|hrs)\b|\b\d+(?:\.\d+)?\s?(?:nanoseconds?|microseconds?|milliseconds?|seconds?|minutes?|hours?|days?)\b",
+    )
 });
 static QUOTED: LazyLock<Regex> = LazyLock::new(|| re(r#"=\s*(?:"[^"\n]*"|'[^'\n]*')"#));
 static FLOAT: LazyLock<Regex> = LazyLock::new(|| re(r"\b\d+\.\d+\b"));
@@ -130,7 +135,9 @@ fn replace_hostnames(s: &str) -> String {
 
 /// Placeholders in log templates: printf style, Python named, `{}`, `{0}` and .NET `{Name}`.
 static PLACEHOLDER: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"%%|%\((?P<key>[^)]*)\)[-+ #0]*\d*(?:\.\d+)?[sdifrxXeEgGoc]|%[-+ #0]*\d*(?:\.\d+)?[sdifrxXeEgGoc]|\{(?P<index>\d+)?\}|\{(?P<name>[A-Za-z_@][\w.@-]*(?::[^{}]*)?)\}")
+    re(
+        r"%%|%\((?P<key>[^)]*)\)[-+ #0]*\d*(?:\.\d+)?[sdifrxXeEgGoc]|%[-+ #0]*\d*(?:\.\d+)?[sdifrxXeEgGoc]|\{(?P<index>\d+)?\}|\{(?P<name>[A-Za-z_@][\w.@-]*(?::[^{}]*)?)\}",
+    )
 });
 
 /// Renders a log parameter for display.
@@ -154,7 +161,9 @@ pub(crate) fn format_template(template: &str, params: &Value) -> String {
             }
             let found = match (params, caps.name("key"), caps.name("index")) {
                 (Value::Object(map), Some(key), _) => map.get(key.as_str()),
-                (Value::Array(list), None, Some(index)) => index.as_str().parse::<usize>().ok().and_then(|i| list.get(i)),
+                (Value::Array(list), None, Some(index)) => {
+                    index.as_str().parse::<usize>().ok().and_then(|i| list.get(i))
+                }
                 (Value::Array(list), None, None) => {
                     next += 1;
                     list.get(next - 1)

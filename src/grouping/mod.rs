@@ -221,7 +221,8 @@ struct LogEntry {
 /// Reads `logentry`, else `sentry.interfaces.Message`, else `message`, each an object or a string
 /// (a string is the formatted message); a top-level `message` string fills in a missing text.
 fn log_entry(event: &Value) -> LogEntry {
-    let text = |v: &Value, key: &str| v.get(key).and_then(Value::as_str).filter(|s| !s.trim().is_empty()).map(String::from);
+    let text =
+        |v: &Value, key: &str| v.get(key).and_then(Value::as_str).filter(|s| !s.trim().is_empty()).map(String::from);
     let mut entry = LogEntry::default();
     for key in ["logentry", "sentry.interfaces.Message", "message"] {
         match event.get(key) {
@@ -341,10 +342,12 @@ fn expand_fingerprint(
             Some("level") => non_empty_str(event, "level").unwrap_or("error").to_string(),
             Some("logger") => non_empty_str(event, "logger").unwrap_or("<no-logger>").to_string(),
             Some("message") => message_key(event).unwrap_or_else(|| "<no-message>".to_string()),
-            Some("function") => {
-                culprit_frame.and_then(|(frame, _)| grouping_function(frame)).unwrap_or_else(|| "<no-function>".to_string())
+            Some("function") => culprit_frame
+                .and_then(|(frame, _)| grouping_function(frame))
+                .unwrap_or_else(|| "<no-function>".to_string()),
+            Some(name) if name.starts_with("tags.") => {
+                tag(event, &name[5..]).unwrap_or_else(|| "<no-value>".to_string())
             }
-            Some(name) if name.starts_with("tags.") => tag(event, &name[5..]).unwrap_or_else(|| "<no-value>".to_string()),
             _ => entry.clone(),
         };
         components.push(format!("fingerprint: {value}"));

@@ -35,13 +35,23 @@ fn python_event(ty: &str, value: &str, frames: &[(&str, &str, u32, bool)]) -> St
     .to_string()
 }
 
-const DIVIDE: &[(&str, &str, u32, bool)] =
-    &[("django.core.handlers", "inner", 47, false), ("app.views", "index", 10, true), ("app.views", "divide", 21, true)];
+const DIVIDE: &[(&str, &str, u32, bool)] = &[
+    ("django.core.handlers", "inner", 47, false),
+    ("app.views", "index", 10, true),
+    ("app.views", "divide", 21, true),
+];
 
 #[test]
 fn python_exception() {
-    let g = check(&python_event("ZeroDivisionError", "division by zero", DIVIDE), "ZeroDivisionError: division by zero", "app.views in divide");
-    assert_eq!(g.components, ["exception type: ZeroDivisionError", "frame: app.views index", "frame: app.views divide"]);
+    let g = check(
+        &python_event("ZeroDivisionError", "division by zero", DIVIDE),
+        "ZeroDivisionError: division by zero",
+        "app.views in divide",
+    );
+    assert_eq!(
+        g.components,
+        ["exception type: ZeroDivisionError", "frame: app.views index", "frame: app.views divide"]
+    );
     assert_eq!(g.kind, "error");
     assert_eq!(g.exception_type.as_deref(), Some("ZeroDivisionError"));
     assert_eq!(g.exception_value.as_deref(), Some("division by zero"));
@@ -51,7 +61,11 @@ fn python_exception() {
 fn same_exception_other_lines_and_values_groups_together() {
     let a = check(&python_event("ValueError", "bad 1", DIVIDE), "ValueError: bad 1", "app.views in divide");
     let moved: Vec<_> = DIVIDE.iter().map(|(m, f, l, i)| (*m, *f, l + 7, *i)).collect();
-    let b = check(&python_event("ValueError", "something else", &moved), "ValueError: something else", "app.views in divide");
+    let b = check(
+        &python_event("ValueError", "something else", &moved),
+        "ValueError: something else",
+        "app.views in divide",
+    );
     assert_eq!(a.hash, b.hash);
 }
 
@@ -81,8 +95,16 @@ fn no_in_app_frames_use_all_frames() {
 
 #[test]
 fn no_frames_use_type_and_normalized_value() {
-    let a = check(r#"{"exception": {"values": [{"type": "Timeout", "value": "after 30 tries"}]}}"#, "Timeout: after 30 tries", "");
-    let b = check(r#"{"exception": {"values": [{"type": "Timeout", "value": "after 5 tries"}]}}"#, "Timeout: after 5 tries", "");
+    let a = check(
+        r#"{"exception": {"values": [{"type": "Timeout", "value": "after 30 tries"}]}}"#,
+        "Timeout: after 30 tries",
+        "",
+    );
+    let b = check(
+        r#"{"exception": {"values": [{"type": "Timeout", "value": "after 5 tries"}]}}"#,
+        "Timeout: after 5 tries",
+        "",
+    );
     assert_eq!(a.hash, b.hash);
     assert_eq!(a.components, ["exception type: Timeout", "exception value: after <int> tries"]);
     let c = check(r#"{"exception": {"values": [{"type": "Timeout", "value": "never"}]}}"#, "Timeout: never", "");
@@ -101,7 +123,10 @@ fn chained_exceptions_all_count() {
     let a = check(&event("IOException"), "RuntimeException: outer", "a.C in high");
     let b = check(&event("SQLException"), "RuntimeException: outer", "a.C in high");
     assert_ne!(a.hash, b.hash);
-    assert_eq!(a.components, ["exception type: IOException", "frame: a.B low", "exception type: RuntimeException", "frame: a.C high"]);
+    assert_eq!(
+        a.components,
+        ["exception type: IOException", "frame: a.B low", "exception type: RuntimeException", "frame: a.C high"]
+    );
 }
 
 #[test]
@@ -120,7 +145,8 @@ fn message_template_with_params() {
     let c = check(r#"{"logentry": {"message": "Took 15ms", "formatted": "Took 15ms"}}"#, "Took 15ms", "");
     assert_eq!(c.components, ["message: Took <duration>"]);
     // Named .NET placeholders differ from the formatted text: the template is the key.
-    let d = check(r#"{"logentry": {"message": "Failed: {Err}", "formatted": "Failed: \"down\""}}"#, "Failed: \"down\"", "");
+    let d =
+        check(r#"{"logentry": {"message": "Failed: {Err}", "formatted": "Failed: \"down\""}}"#, "Failed: \"down\"", "");
     assert_eq!(d.components, ["message: Failed: {Err}"]);
 }
 
@@ -223,7 +249,11 @@ fn null_frames_and_null_entries() {
         "m in f",
     );
     assert_eq!(g.components, ["exception type: E", "frame: m f"]);
-    let g = check(r#"{"exception": {"values": [{"type": "E", "value": "v 1", "stacktrace": {"frames": null}}]}}"#, "E: v 1", "");
+    let g = check(
+        r#"{"exception": {"values": [{"type": "E", "value": "v 1", "stacktrace": {"frames": null}}]}}"#,
+        "E: v 1",
+        "",
+    );
     assert_eq!(g.components, ["exception type: E", "exception value: v <int>"]);
     check(r#"{"exception": {"values": [{"type": "E", "stacktrace": null}]}}"#, "E", "");
     check(r#"{"exception": {"values": [{"value": "only a value"}]}}"#, "Error: only a value", "");
@@ -248,7 +278,7 @@ fn wrong_types_are_ignored() {
     let g = check(
         r#"{"exception": {"values": [{"type": 12, "value": ["x"], "stacktrace": {"frames": [{"function": 5, "module": {"a": 1}, "in_app": "yes", "filename": "src/Main.PY?x=1"}]}}]}, "culprit": 3, "platform": []}"#,
         "12",
-        "",
+        "src/Main.PY?x=1 in ?",
     );
     assert_eq!(g.components, ["exception type: 12", "frame: main.py"]);
 }
@@ -257,19 +287,31 @@ fn wrong_types_are_ignored() {
 fn javascript_frames_and_culprit() {
     let event = |url: &str, line: u32| {
         json!({"platform": "javascript", "exception": {"values": [{"type": "TypeError", "value": "x is undefined",
-            "stacktrace": {"frames": [
-                {"filename": "https://cdn.example.com/vendor.js?v=3", "function": "dispatch", "lineno": 1},
-                {"filename": url, "function": "onClick", "lineno": line, "colno": 9},
-                {"filename": "<anonymous>", "function": "?", "lineno": 1}
-            ]}}]}})
+        "stacktrace": {"frames": [
+            {"filename": "https://cdn.example.com/vendor.js?v=3", "function": "dispatch", "lineno": 1},
+            {"filename": url, "function": "onClick", "lineno": line, "colno": 9},
+            {"filename": "<anonymous>", "function": "?", "lineno": 1}
+        ]}}]}})
         .to_string()
     };
-    let a = check(&event("webpack:///./src/Button.js", 10), "TypeError: x is undefined", "onClick(webpack:///./src/Button.js)");
+    let a = check(
+        &event("webpack:///./src/Button.js", 10),
+        "TypeError: x is undefined",
+        "onClick(webpack:///./src/Button.js)",
+    );
     assert_eq!(a.components, ["exception type: TypeError", "frame: dispatch", "frame: button.js onClick"]);
-    let b = check(&event("webpack:///./src/Button.js#x", 99), "TypeError: x is undefined", "onClick(webpack:///./src/Button.js#x)");
+    let b = check(
+        &event("webpack:///./src/Button.js#x", 99),
+        "TypeError: x is undefined",
+        "onClick(webpack:///./src/Button.js#x)",
+    );
     assert_eq!(a.hash, b.hash);
     // A URL file does not count, only the function.
-    let c = check(&event("https://app.example.com/static/Button.js", 3), "TypeError: x is undefined", "onClick(https://app.example.com/static/Button.js)");
+    let c = check(
+        &event("https://app.example.com/static/Button.js", 3),
+        "TypeError: x is undefined",
+        "onClick(https://app.example.com/static/Button.js)",
+    );
     assert_eq!(c.components, ["exception type: TypeError", "frame: dispatch", "frame: onClick"]);
     // Without a function the short context line counts.
     let g = check(
@@ -302,7 +344,12 @@ fn native_frames_and_culprit() {
 #[test]
 fn recursion_is_dropped() {
     let once = [("app.tree", "walk", 1, true), ("app.tree", "visit", 2, true)];
-    let deep = [("app.tree", "walk", 1, true), ("app.tree", "visit", 2, true), ("app.tree", "visit", 2, true), ("app.tree", "visit", 5, true)];
+    let deep = [
+        ("app.tree", "walk", 1, true),
+        ("app.tree", "visit", 2, true),
+        ("app.tree", "visit", 2, true),
+        ("app.tree", "visit", 5, true),
+    ];
     let a = check(&python_event("RecursionError", "too deep", &once), "RecursionError: too deep", "app.tree in visit");
     let b = check(&python_event("RecursionError", "too deep", &deep), "RecursionError: too deep", "app.tree in visit");
     assert_eq!(a.hash, b.hash);
@@ -316,11 +363,23 @@ fn java_generated_names_are_normalized() {
         ]}}]})
         .to_string()
     };
-    let a = check(&event("com.x.Svc$$EnhancerBySpringCGLIB$$1a2b3c", "lambda$run$0"), "E", "com.x.Svc$$EnhancerBySpringCGLIB$$1a2b3c in lambda$run$0");
-    let b = check(&event("com.x.Svc$$EnhancerBySpringCGLIB$$9f8e7d", "lambda$run$3"), "E", "com.x.Svc$$EnhancerBySpringCGLIB$$9f8e7d in lambda$run$3");
+    let a = check(
+        &event("com.x.Svc$$EnhancerBySpringCGLIB$$1a2b3c", "lambda$run$0"),
+        "E",
+        "com.x.Svc$$EnhancerBySpringCGLIB$$1a2b3c in lambda$run$0",
+    );
+    let b = check(
+        &event("com.x.Svc$$EnhancerBySpringCGLIB$$9f8e7d", "lambda$run$3"),
+        "E",
+        "com.x.Svc$$EnhancerBySpringCGLIB$$9f8e7d in lambda$run$3",
+    );
     assert_eq!(a.hash, b.hash);
     assert_eq!(a.components, ["exception type: E", "frame: com.x.Svc lambda$run$"]);
-    let c = check(&event("com.x.Job$$Lambda$123/0x0000000800c01234", "apply"), "E", "com.x.Job$$Lambda$123/0x0000000800c01234 in apply");
+    let c = check(
+        &event("com.x.Job$$Lambda$123/0x0000000800c01234", "apply"),
+        "E",
+        "com.x.Job$$Lambda$123/0x0000000800c01234 in apply",
+    );
     assert_eq!(c.components, ["exception type: E", "frame: com.x.Job$$Lambda apply"]);
 }
 
@@ -450,7 +509,8 @@ fn corpus_groups_sensibly() {
         assert_hash_format(&g.hash);
         assert!(!g.components.is_empty(), "{name}: no components");
         assert!(g.title.chars().count() <= MAX_TEXT && g.culprit.chars().count() <= MAX_TEXT, "{name}");
-        let has_content = ["exception", "logentry", "message", "sentry.interfaces.Message"].iter().any(|k| event.get(k).is_some());
+        let has_content =
+            ["exception", "logentry", "message", "sentry.interfaces.Message"].iter().any(|k| event.get(k).is_some());
         if has_content {
             assert!(!g.title.is_empty() && g.title != "<unlabeled event>", "{name}: title {:?}", g.title);
         }
@@ -465,9 +525,16 @@ fn corpus_snapshot() {
     let Some(corpus) = corpus() else { return };
     for (name, _, g) in &corpus {
         eprintln!("{name} → {} | {}", g.title, g.culprit);
+        if std::env::var_os("GROUPING_COMPONENTS").is_some() {
+            eprintln!("    {}", g.components.join("\n    "));
+        }
     }
     let find = |wanted: &str| {
-        corpus.iter().find(|(name, _, _)| name == wanted).map(|(_, _, g)| g.clone()).unwrap_or_else(|| panic!("{wanted} missing"))
+        corpus
+            .iter()
+            .find(|(name, _, _)| name == wanted)
+            .map(|(_, _, g)| g.clone())
+            .unwrap_or_else(|| panic!("{wanted} missing"))
     };
     let expect = |name: &str, title: &str, culprit: &str| {
         let g = find(name);
