@@ -573,3 +573,45 @@ fn corpus_snapshot() {
     expect("bugsink/logmessage-w-params.json", "Error during cleanup of <StorageCleanupTodo: StorageCleanupTodo(74e45def-dd8e-4b7a-b5a7-fab97a534875, local_flat_files)>: AttributeError(\"'StorageCleanupTodo' object has no attribute 'storage_name'\")", "/api/{project_pk}/envelope/");
     expect("bugsink/exception_null_frames.json", "CapturedStacktraceFo: 4 kinds of frames", "");
 }
+
+/// JSON pointers of the nodes of `value` down to `depth` levels.
+fn pointers(value: &Value, prefix: String, depth: usize, out: &mut Vec<String>) {
+    if depth == 0 {
+        return;
+    }
+    let children: Vec<(String, &Value)> = match value {
+        Value::Object(map) => map.iter().map(|(k, v)| (k.replace('~', "~0").replace('/', "~1"), v)).collect(),
+        Value::Array(items) => items.iter().enumerate().map(|(i, v)| (i.to_string(), v)).collect(),
+        _ => Vec::new(),
+    };
+    for (key, child) in children {
+        let pointer = format!("{prefix}/{key}");
+        out.push(pointer.clone());
+        pointers(child, pointer, depth - 1, out);
+    }
+}
+
+#[test]
+fn corpus_mutations_never_panic() {
+    let Some(corpus) = corpus() else { return };
+    let replacements = [Value::Null, json!("x"), json!(7), json!([]), json!({"values": [null]})];
+    for (name, event, _) in corpus {
+        let mut event = event;
+        let mut all = Vec::new();
+        pointers(&event, String::new(), 7, &mut all);
+        // A spread of at most 25 nodes per file keeps the test fast.
+        let step = all.len().div_ceil(25).max(1);
+        for pointer in all.iter().step_by(step) {
+            for replacement in &replacements {
+                let Some(node) = event.pointer_mut(pointer) else { continue };
+                let original = std::mem::replace(node, replacement.clone());
+                let g = group(&event);
+                assert_hash_format(&g.hash);
+                assert!(!g.components.is_empty(), "{name} with {pointer} = {replacement}");
+                if let Some(node) = event.pointer_mut(pointer) {
+                    *node = original;
+                }
+            }
+        }
+    }
+}
