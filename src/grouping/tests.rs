@@ -572,6 +572,32 @@ fn corpus_snapshot() {
     );
     expect("bugsink/logmessage-w-params.json", "Error during cleanup of <StorageCleanupTodo: StorageCleanupTodo(74e45def-dd8e-4b7a-b5a7-fab97a534875, local_flat_files)>: AttributeError(\"'StorageCleanupTodo' object has no attribute 'storage_name'\")", "/api/{project_pk}/envelope/");
     expect("bugsink/exception_null_frames.json", "CapturedStacktraceFo: 4 kinds of frames", "");
+    let python = expect(
+        "bugsink/visualshots-rich.json",
+        "VisualshotsCheckoutError: Could not complete payment authorization",
+        "visualshots/payment.py in complete_with_code_only",
+    );
+    assert_eq!(
+        python.components,
+        [
+            "exception type: VisualshotsCheckoutError",
+            "frame: app.py complete_with_code_and_vars",
+            "frame: app.py complete_with_vars_only",
+            "frame: payment.py complete_with_code_only"
+        ]
+    );
+    let js = expect(
+        "bugsink/uglifyjs-minified-sourcemaps-in-bundle-multi-file.json",
+        "Error: Sentry Test Error",
+        "bar(file:///home/klaas/dev/mksourcemaps/bundled.min.js)",
+    );
+    assert_eq!(js.components.last().map(String::as_str), Some("frame: bundled.min.js bar"));
+    let native = expect("sentry/mobile1-xra.json", "SIGSEGV: Segfault", "getenv");
+    assert_eq!(native.components.last().map(String::as_str), Some("frame: getenv"));
+    // Message events: a template with named placeholders is the key.
+    let dotnet_log =
+        expect("bugsink/111.json", "[API] Fout tijdens verbinden: \"api op geen enkele uri bereikbaar\"", "");
+    assert_eq!(dotnet_log.components, ["message: [API] Fout tijdens verbinden: {Err}"]);
 }
 
 /// JSON pointers of the nodes of `value` down to `depth` levels.
