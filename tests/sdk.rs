@@ -134,8 +134,8 @@ async fn node_sdk() {
             assert_eq!(type_error.platform, "node");
             find(&issues, "SyntaxError");
             let message = find(&issues, "Cache miss ratio above 90%");
-            assert_eq!(message.level, "warning");
-            assert_eq!(t.db.count_events(project_id).await.unwrap(), 4);
+            assert_eq!((message.level.as_str(), message.event_count), ("warning", 2));
+            assert_eq!(t.db.count_events(project_id).await.unwrap(), 5);
             t
         }
     })

@@ -272,11 +272,13 @@ fn first_line(text: &str) -> &str {
     text.lines().map(str::trim).find(|line| !line.is_empty()).unwrap_or("")
 }
 
-/// `Type: first line of value`, or just the type.
+/// `Type: first line of value`, or just the type; just the value when the SDK sent no type
+/// (e.g. the synthetic exception @sentry/node attaches to `captureMessage` for its stack).
 fn exception_title(exception: &Exception) -> String {
     let ty = exception.type_or_default();
-    match exception.value.as_deref().map(first_line) {
-        Some(value) if !value.is_empty() => format!("{ty}: {value}"),
+    match (exception.ty.as_deref(), exception.value.as_deref().map(first_line)) {
+        (None, Some(value)) if !value.is_empty() => value.to_string(),
+        (_, Some(value)) if !value.is_empty() => format!("{ty}: {value}"),
         _ => ty.to_string(),
     }
 }

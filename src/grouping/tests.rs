@@ -256,7 +256,7 @@ fn null_frames_and_null_entries() {
     );
     assert_eq!(g.components, ["exception type: E", "exception value: v <int>"]);
     check(r#"{"exception": {"values": [{"type": "E", "stacktrace": null}]}}"#, "E", "");
-    check(r#"{"exception": {"values": [{"value": "only a value"}]}}"#, "Error: only a value", "");
+    check(r#"{"exception": {"values": [{"value": "only a value"}]}}"#, "only a value", "");
     // Entries without type, value or frames are skipped; nothing left means no exception.
     let g = check(r#"{"exception": {"values": [{}, {"mechanism": {}}]}, "message": "m"}"#, "m", "");
     assert_eq!(g.kind, "default");
