@@ -1,4 +1,4 @@
-//! The command line: `faultline [serve|migrate|user|org|project|token]`.
+//! The command line: `faultline [serve|migrate|user|org|project|token|bench]`.
 
 use std::io::Read;
 use std::net::SocketAddr;
@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::model::{self, Project, ProjectKey};
 use crate::store::{Db, StoreError};
-use crate::{auth, dsn, server};
+use crate::{auth, bench, dsn, server};
 
 #[derive(Parser, Debug)]
 #[command(name = "faultline", version, about = "Self-hosted error tracking for applications using Sentry SDKs.")]
@@ -66,6 +66,10 @@ pub enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Load-test a Sentry-compatible ingestion endpoint (any server, not only Faultline):
+    /// send a realistic ~8 KB error event at a given concurrency and report events/s and latency.
+    /// Does not touch the database.
+    Bench(bench::BenchArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -127,7 +131,11 @@ pub enum TokenCommand {
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let config = cli.config;
-    let command = cli.command.unwrap_or(Command::Serve);
+    let command = match cli.command.unwrap_or(Command::Serve) {
+        // The load generator talks to a server over HTTP only: no database.
+        Command::Bench(args) => return run_bench(args).await,
+        command => command,
+    };
     let db = Db::connect(&config.database_url).await.context("cannot open the database")?;
     db.migrate().await.context("cannot migrate the database")?;
     let public_url = config.public_url();
@@ -177,6 +185,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
             }
         }
+        Command::Bench(_) => unreachable!("handled before opening the database"),
         Command::Token(TokenCommand::Create { email, label }) => {
             let Some(user) = db.user_by_email(&model::normalize_email(&email)).await? else {
                 bail!("no user with e-mail {email}");
@@ -187,6 +196,20 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
     }
     db.close().await;
+    Ok(())
+}
+
+/// `faultline bench`: prints the report; fails only when no event was accepted.
+async fn run_bench(args: bench::BenchArgs) -> anyhow::Result<()> {
+    let json = args.json;
+    let report = bench::run(args).await?;
+    print!("{}", report.text());
+    if json {
+        println!("{}", serde_json::to_string(&report)?);
+    }
+    if report.accepted == 0 {
+        bail!("no event was accepted");
+    }
     Ok(())
 }
 
