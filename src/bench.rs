@@ -547,7 +547,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<Report> {
     if args.concurrency == 0 {
         bail!("--concurrency must be at least 1");
     }
-    if !(args.duration > 0.0 && args.duration.is_finite()) || !(args.warmup >= 0.0 && args.warmup.is_finite()) {
+    if !(args.duration > 0.0 && args.duration.is_finite() && args.warmup >= 0.0 && args.warmup.is_finite()) {
         bail!("--duration must be positive and --warmup not negative");
     }
     if args.unique_events == 0 || args.unique_events > MAX_UNIQUE_EVENTS {
@@ -639,7 +639,10 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<Report> {
 
 /// Opens a keep-alive HTTP/1.1 connection.
 async fn connect(addr: SocketAddr) -> anyhow::Result<SendRequest<Full<Bytes>>> {
-    let stream = TcpStream::connect(addr).await.with_context(|| format!("cannot connect to {addr}"))?;
+    let stream = tokio::time::timeout(REQUEST_TIMEOUT, TcpStream::connect(addr))
+        .await
+        .map_err(|_| anyhow::anyhow!("cannot connect to {addr}: timed out"))?
+        .with_context(|| format!("cannot connect to {addr}"))?;
     stream.set_nodelay(true)?;
     let (sender, conn) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await?;
     tokio::spawn(async move {
@@ -654,8 +657,7 @@ async fn worker(plan: Arc<Plan>) -> Tally {
     let mut tally = Tally::default();
     let mut sender: Option<SendRequest<Full<Bytes>>> = None;
     loop {
-        let started = Instant::now();
-        if started >= plan.end {
+        if Instant::now() >= plan.end {
             return tally;
         }
         let counted = |at: Instant| at >= plan.measure_from;
@@ -742,7 +744,7 @@ fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
