@@ -116,6 +116,20 @@ pub enum ProjectCommand {
     },
     /// List projects with their DSNs.
     List,
+    /// Limit the events a project accepts per minute (counted on each node); `off` removes
+    /// the limit. Over it, SDKs get 429 with Retry-After and X-Sentry-Rate-Limits.
+    RateLimit {
+        /// The project's id (the last part of its DSN).
+        project_id: i64,
+        /// Events per minute, or `off`.
+        per_minute: String,
+    },
+    /// List a project's issues, most recently seen first: id, events, users, level, title.
+    Issues {
+        project_id: i64,
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -186,6 +200,27 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Command::Bench(_) => unreachable!("handled before opening the database"),
+        Command::Project(ProjectCommand::RateLimit { project_id, per_minute }) => {
+            let limit = match per_minute.as_str() {
+                "off" | "none" => None,
+                n => Some(n.parse::<i64>().ok().filter(|n| *n > 0).with_context(|| {
+                    format!("invalid limit {n:?}: a positive number of events per minute, or `off`")
+                })?),
+            };
+            db.set_rate_limit(project_id, limit).await.map_err(|e| match e {
+                StoreError::NotFound => anyhow::anyhow!("no project with id {project_id}"),
+                e => e.into(),
+            })?;
+            match limit {
+                Some(n) => println!("project {project_id}: at most {n} events per minute"),
+                None => println!("project {project_id}: no rate limit"),
+            }
+        }
+        Command::Project(ProjectCommand::Issues { project_id, limit }) => {
+            for i in db.project_issues(project_id, limit).await? {
+                println!("{}\t{}\t{}\t{}\t{}\t{}", i.id, i.event_count, i.user_count, i.level, i.status, i.title);
+            }
+        }
         Command::Token(TokenCommand::Create { email, label }) => {
             let Some(user) = db.user_by_email(&model::normalize_email(&email)).await? else {
                 bail!("no user with e-mail {email}");

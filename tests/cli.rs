@@ -76,9 +76,26 @@ async fn project_create_prints_a_dsn() {
         // (PostgreSQL's sequence skips the id of the refused duplicate.)
         let id = assert_dsn(&dsn, "127.0.0.1:8000", None);
         assert_eq!(t.db.project_by_id(id).await.unwrap().unwrap().org_slug, "second");
+
+        // Rate limits: set, shown by ingestion's key lookup, removed; bad input refused.
+        assert_eq!(stdout(&faultline(&url, &["project", "rate-limit", "1", "600"], None)), "project 1: at most 600 events per minute");
+        assert_eq!(t.db.ingest_key(&dsn_key(&listed)).await.unwrap().unwrap().rate_limit_per_minute, Some(600));
+        stdout(&faultline(&url, &["project", "rate-limit", "1", "off"], None));
+        assert_eq!(t.db.ingest_key(&dsn_key(&listed)).await.unwrap().unwrap().rate_limit_per_minute, None);
+        let bad = faultline(&url, &["project", "rate-limit", "1", "-5"], None);
+        assert!(String::from_utf8_lossy(&bad.stderr).contains("invalid limit"));
+        let missing = faultline(&url, &["project", "rate-limit", "999", "5"], None);
+        assert!(String::from_utf8_lossy(&missing.stderr).contains("no project with id 999"));
+        assert_eq!(stdout(&faultline(&url, &["project", "issues", "1"], None)), "");
         t
     })
     .await;
+}
+
+/// The key of the first DSN in `project list` output (project 1's).
+fn dsn_key(listed: &str) -> String {
+    let dsn = listed.lines().next().unwrap().split('\t').nth(1).unwrap();
+    dsn[7..39].to_string()
 }
 
 #[tokio::test]
