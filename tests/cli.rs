@@ -78,7 +78,10 @@ async fn project_create_prints_a_dsn() {
         assert_eq!(t.db.project_by_id(id).await.unwrap().unwrap().org_slug, "second");
 
         // Rate limits: set, shown by ingestion's key lookup, removed; bad input refused.
-        assert_eq!(stdout(&faultline(&url, &["project", "rate-limit", "1", "600"], None)), "project 1: at most 600 events per minute");
+        assert_eq!(
+            stdout(&faultline(&url, &["project", "rate-limit", "1", "600"], None)),
+            "project 1: at most 600 events per minute"
+        );
         assert_eq!(t.db.ingest_key(&dsn_key(&listed)).await.unwrap().unwrap().rate_limit_per_minute, Some(600));
         stdout(&faultline(&url, &["project", "rate-limit", "1", "off"], None));
         assert_eq!(t.db.ingest_key(&dsn_key(&listed)).await.unwrap().unwrap().rate_limit_per_minute, None);

@@ -223,11 +223,17 @@ async fn bad_input_gets_clear_answers() {
         assert_eq!((status, detail(&body)), (StatusCode::UNAUTHORIZED, "unknown public key".into()));
         let (status, _) = s.post("envelope", ok_event(), &[("x-sentry-auth", "Sentry sentry_version=7")]).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
-        let (status, _) =
-            s.post("envelope", ok_event(), &[("x-sentry-auth", &format!("Sentry sentry_key={}, sentry_version=9", s.key))]).await;
+        let (status, _) = s
+            .post(
+                "envelope",
+                ok_event(),
+                &[("x-sentry-auth", &format!("Sentry sentry_key={}, sentry_version=9", s.key))],
+            )
+            .await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
         // A key of another project, then a disabled key.
-        let other = s.http.post(format!("{}/api/999/envelope/", s.base)).header("x-sentry-auth", &auth).body(ok_event());
+        let other =
+            s.http.post(format!("{}/api/999/envelope/", s.base)).header("x-sentry-auth", &auth).body(ok_event());
         assert_eq!(other.send().await.unwrap().status(), StatusCode::FORBIDDEN);
         t.db.set_key_active(s.project_id, s.key_id, false).await.unwrap();
         let (status, body) = s.post("envelope", ok_event(), &[("x-sentry-auth", &auth)]).await;
@@ -329,7 +335,8 @@ async fn resolved_issues_regress_and_counts_stay_exact() {
             let (url, auth, http) = (s.url("envelope"), s.auth(), s.http.clone());
             tasks.push(tokio::spawn(async move {
                 for i in 0..10 {
-                    let e = python_error("TimeoutError", "timed out", "fetch", &format!("user{}", (worker * 10 + i) % 10));
+                    let e =
+                        python_error("TimeoutError", "timed out", "fetch", &format!("user{}", (worker * 10 + i) % 10));
                     let res = http.post(&url).header("x-sentry-auth", &auth).body(envelope(&e)).send().await.unwrap();
                     assert_eq!(res.status(), StatusCode::OK);
                 }
@@ -353,7 +360,10 @@ async fn resolved_issues_regress_and_counts_stay_exact() {
         assert_eq!((issue.status.as_str(), issue.is_regression, issue.event_count), ("unresolved", true, 201));
         assert_eq!(issue.last_release.as_deref(), Some("shop@1.3.0"));
         let activity = t.db.issue_activity(id).await.unwrap();
-        assert!(activity.iter().any(|(kind, data)| kind == "regression" && data.contains("shop@1.3.0")), "{activity:?}");
+        assert!(
+            activity.iter().any(|(kind, data)| kind == "regression" && data.contains("shop@1.3.0")),
+            "{activity:?}"
+        );
         t
     })
     .await;
@@ -449,8 +459,9 @@ async fn the_whole_corpus_is_ingested() {
                 assert!(!issue.title.trim().is_empty(), "{name}");
 
                 // In an envelope, under a fresh id.
-                let mut env = format!("{{\"event_id\":\"{}\"}}\n{{\"type\":\"event\",\"length\":{}}}\n", new_id(), raw.len())
-                    .into_bytes();
+                let mut env =
+                    format!("{{\"event_id\":\"{}\"}}\n{{\"type\":\"event\",\"length\":{}}}\n", new_id(), raw.len())
+                        .into_bytes();
                 env.extend_from_slice(&raw);
                 let (status, body) = s.post("envelope", env, &[("x-sentry-auth", &auth)]).await;
                 assert_eq!(status, StatusCode::OK, "{name} (envelope): {body}");

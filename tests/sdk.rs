@@ -50,10 +50,9 @@ fn python(dsn: &str, extra: &[&str]) -> Command {
 }
 
 fn find<'a>(issues: &'a [Issue], title_prefix: &str) -> &'a Issue {
-    issues
-        .iter()
-        .find(|i| i.title.starts_with(title_prefix))
-        .unwrap_or_else(|| panic!("no issue titled {title_prefix:?} in {:#?}", issues.iter().map(|i| &i.title).collect::<Vec<_>>()))
+    issues.iter().find(|i| i.title.starts_with(title_prefix)).unwrap_or_else(|| {
+        panic!("no issue titled {title_prefix:?} in {:#?}", issues.iter().map(|i| &i.title).collect::<Vec<_>>())
+    })
 }
 
 async fn new_project(t: &TestDb, base: &str, slug: &str) -> (i64, String) {
@@ -105,7 +104,9 @@ async fn python_sdk() {
             assert_eq!(json["user"]["email"], "ann@example.com");
             assert!(json["tags"].as_array().unwrap().iter().any(|p| p[0] == "tenant" && p[1] == "acme"));
             let frames = json["exception"]["values"][0]["stacktrace"]["frames"].as_array().unwrap();
-            assert!(frames.iter().any(|f| f["function"] == "divide" && f["context_line"].as_str().unwrap().contains("a / b")));
+            assert!(frames
+                .iter()
+                .any(|f| f["function"] == "divide" && f["context_line"].as_str().unwrap().contains("a / b")));
             assert_eq!(json["sdk"]["name"], "sentry.python");
         }
         t

@@ -149,7 +149,10 @@ async fn write(db: &Db, batch: Vec<Job>, counts: &Mutex<HashMap<(i64, String), i
         }
     }
     let taken = take_counts(counts);
-    match with_retries(|| db.write_batch(&events, &reports, &taken)).await {
+    let started = std::time::Instant::now();
+    let result = with_retries(|| db.write_batch(&events, &reports, &taken)).await;
+    tracing::debug!(events = events.len(), micros = started.elapsed().as_micros() as u64, "batch written");
+    match result {
         Ok(outcomes) => {
             for (tx, outcome) in replies.into_iter().zip(outcomes) {
                 let _ = tx.send(Ok(outcome));

@@ -30,6 +30,10 @@ static HEX_ADDRESS: LazyLock<Regex> = LazyLock::new(|| re(r"\s*\+?\s*\b0x[0-9a-f
 
 /// Removes generated parts from a class, module or function name.
 fn normalize_symbol(symbol: &str) -> String {
+    // Every pattern below needs a `$` or a `0x`: most names have neither.
+    if !symbol.contains('$') && !symbol.contains("0x") {
+        return symbol.trim().to_string();
+    }
     let s = JAVA_LAMBDA_CLASS.replace_all(symbol, "$$$$Lambda");
     let s = JAVA_GENERATED.replace_all(&s, "");
     let s = JAVA_PROXY.replace_all(&s, "$$Proxy");

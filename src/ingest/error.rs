@@ -48,7 +48,9 @@ impl IntoResponse for IngestError {
         }
         let limit = match &self {
             // Events of this project: errors, messages and CSP reports.
-            IngestError::RateLimited { retry_after, .. } => Some(format!("{retry_after}:error;default;security:project")),
+            IngestError::RateLimited { retry_after, .. } => {
+                Some(format!("{retry_after}:error;default;security:project"))
+            }
             // Everything, from everyone, for a moment.
             IngestError::Overloaded { retry_after } => Some(format!("{retry_after}::organization")),
             _ => None,

@@ -53,8 +53,7 @@ fn parse_pairs(pairs: impl Iterator<Item = (String, String)>) -> Result<ClientAu
                 key = Some(v);
             }
             "sentry_version" => {
-                let version: u32 =
-                    v.parse().map_err(|_| format!("sentry_version {v:?} is not a number"))?;
+                let version: u32 = v.parse().map_err(|_| format!("sentry_version {v:?} is not a number"))?;
                 if version > PROTOCOL_VERSION {
                     return Err(format!("unsupported protocol version {version} (at most {PROTOCOL_VERSION})"));
                 }

@@ -110,11 +110,17 @@ mod tests {
     fn framing() {
         check(b"{}", &[]);
         check(b"{}\n", &[]);
-        check(b"{\"event_id\":\"9ec79c33ec9942ab8353589fcb2e04dc\"}\n{\"type\":\"event\"}\n{\"a\":1}\n", &["event:{\"a\":1}"]);
+        check(
+            b"{\"event_id\":\"9ec79c33ec9942ab8353589fcb2e04dc\"}\n{\"type\":\"event\"}\n{\"a\":1}\n",
+            &["event:{\"a\":1}"],
+        );
         check(b"{}\n{\"type\":\"event\"}\n{\"a\":1}", &["event:{\"a\":1}"]);
         check(b"{}\n{\"type\":\"attachment\",\"length\":7}\nab\ncd\ne\n", &["attachment:ab\ncd\ne"]);
         check(b"{}\n{\"type\":\"attachment\",\"length\":2}\nab", &["attachment:ab"]);
-        check(b"{}\n{\"type\":\"attachment\",\"length\":0}\n\n{\"type\":\"session\"}\n{}\n", &["attachment:", "session:{}"]);
+        check(
+            b"{}\n{\"type\":\"attachment\",\"length\":0}\n\n{\"type\":\"session\"}\n{}\n",
+            &["attachment:", "session:{}"],
+        );
         check(b"{}\n{\"type\":\"x\"}\na\r\n", &["x:a\r"]);
         check(
             b"{}\n{\"type\":\"event\",\"length\":7}\n{\"a\":1}\n{\"type\":\"client_report\"}\n{}",

@@ -226,7 +226,12 @@ fn user_key(user: Option<&Value>) -> Option<String> {
     })
 }
 
-fn summary_tags(ev: &Map<String, Value>, level: &str, release: Option<&str>, env: Option<&str>) -> Vec<(String, String)> {
+fn summary_tags(
+    ev: &Map<String, Value>,
+    level: &str,
+    release: Option<&str>,
+    env: Option<&str>,
+) -> Vec<(String, String)> {
     let mut tags: Vec<(String, String)> = Vec::new();
     let mut add = |k: &str, v: &str| {
         let v = v.trim();
@@ -431,7 +436,9 @@ impl Normalizer<'_> {
         for key in ["headers", "env"] {
             let Some(raw) = req.remove(key) else { continue };
             let pairs: Vec<Value> = match raw {
-                Value::Object(map) => map.into_iter().map(|(k, v)| json!([k, scalar_string(&v).unwrap_or_default()])).collect(),
+                Value::Object(map) => {
+                    map.into_iter().map(|(k, v)| json!([k, scalar_string(&v).unwrap_or_default()])).collect()
+                }
                 Value::Array(list) => list
                     .into_iter()
                     .filter_map(|p| {
@@ -585,8 +592,7 @@ impl Normalizer<'_> {
         if !self.values_list(ev, "threads", 256) {
             return;
         }
-        let Some(values) = ev.get_mut("threads").and_then(|e| e.get_mut("values")).and_then(Value::as_array_mut)
-        else {
+        let Some(values) = ev.get_mut("threads").and_then(|e| e.get_mut("values")).and_then(Value::as_array_mut) else {
             return;
         };
         for (i, thread) in values.iter_mut().enumerate() {
@@ -812,7 +818,16 @@ mod tests {
         let tags: Vec<String> = n.summary.tags.iter().map(|(k, v)| format!("{k}={v}")).collect();
         assert_eq!(
             tags,
-            ["level=error", "environment=prod", "release=1.0", "server_name=web1", "os=Linux 6.1", "browser=Chrome 120", "handled=no", "custom=v"]
+            [
+                "level=error",
+                "environment=prod",
+                "release=1.0",
+                "server_name=web1",
+                "os=Linux 6.1",
+                "browser=Chrome 120",
+                "handled=no",
+                "custom=v"
+            ]
         );
     }
 }

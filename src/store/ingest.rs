@@ -62,7 +62,7 @@ pub struct IngestKey {
 
 /// Compresses a normalized event for the `payload` column.
 pub fn compress_payload(json: &[u8]) -> Vec<u8> {
-    zstd::bulk::compress(json, 3).unwrap_or_else(|_| json.to_vec())
+    zstd::bulk::compress(json, 1).unwrap_or_else(|_| json.to_vec())
 }
 
 /// The JSON of a `payload` column.
@@ -115,8 +115,12 @@ impl Db {
     /// Sets (or with `None` removes) a project's limit of accepted events per minute.
     pub async fn set_rate_limit(&self, project_id: i64, per_minute: Option<i64>) -> Result<()> {
         let sql = "UPDATE projects SET rate_limit_per_minute = $1 WHERE id = $2";
-        let done =
-            on_db!(self, |pool| sqlx::query(sql).bind(per_minute).bind(project_id).execute(pool).await?.rows_affected());
+        let done = on_db!(self, |pool| sqlx::query(sql)
+            .bind(per_minute)
+            .bind(project_id)
+            .execute(pool)
+            .await?
+            .rows_affected());
         super::keys_changed();
         if done == 0 {
             return Err(super::StoreError::NotFound);
@@ -196,7 +200,8 @@ impl Db {
                 if linked == 0 {
                     // Another node created this issue first (PostgreSQL): use theirs.
                     sqlx::query("DELETE FROM issues WHERE id = $1").bind(id).execute(&mut *tx).await?;
-                    let theirs: i64 = sqlx::query_scalar(select).bind(project_id).bind(hash).fetch_one(&mut *tx).await?;
+                    let theirs: i64 =
+                        sqlx::query_scalar(select).bind(project_id).bind(hash).fetch_one(&mut *tx).await?;
                     issue_of.insert((project_id, hash), (theirs, false));
                 } else {
                     issue_of.insert((project_id, hash), (id, true));
@@ -230,8 +235,10 @@ impl Db {
                 }
                 inserted.extend(q.fetch_all(&mut *tx).await?);
             }
-            let stored: Vec<usize> =
-                fresh.into_iter().filter(|&i| inserted.contains(&(events[i].project_id, events[i].event_id.clone()))).collect();
+            let stored: Vec<usize> = fresh
+                .into_iter()
+                .filter(|&i| inserted.contains(&(events[i].project_id, events[i].event_id.clone())))
+                .collect();
 
             // 3. What the stored events add to each issue.
             let mut deltas: BTreeMap<i64, IssueDelta> = BTreeMap::new();
@@ -240,7 +247,11 @@ impl Db {
             for &i in &stored {
                 let e = &events[i];
                 let issue = issue_of[&(e.project_id, e.grouping.hash.as_str())].0;
-                let d = deltas.entry(issue).or_insert_with(|| IssueDelta { first: i64::MAX, last: i64::MIN, ..Default::default() });
+                let d = deltas.entry(issue).or_insert_with(|| IssueDelta {
+                    first: i64::MAX,
+                    last: i64::MIN,
+                    ..Default::default()
+                });
                 d.events += 1;
                 d.first = d.first.min(e.timestamp);
                 if e.timestamp >= d.last {

@@ -62,7 +62,8 @@ impl Db {
 
     /// Tag values seen on an issue with their counts, most frequent first.
     pub async fn issue_tag_values(&self, issue_id: i64, key: &str) -> Result<Vec<(String, i64)>> {
-        let sql = "SELECT value, count FROM issue_tag_values WHERE issue_id = $1 AND key = $2 ORDER BY count DESC, value";
+        let sql =
+            "SELECT value, count FROM issue_tag_values WHERE issue_id = $1 AND key = $2 ORDER BY count DESC, value";
         Ok(on_db!(self, |pool| sqlx::query_as(sql).bind(issue_id).bind(key).fetch_all(pool).await?))
     }
 
@@ -86,13 +87,15 @@ impl Db {
             .bind(issue_id)
             .execute(&mut *tx)
             .await?;
-            sqlx::query("INSERT INTO issue_activity (issue_id, kind, user_id, data, created_at) VALUES ($1, $2, $3, '{}', $4)")
-                .bind(issue_id)
-                .bind(format!("set_{status}"))
-                .bind(user_id)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "INSERT INTO issue_activity (issue_id, kind, user_id, data, created_at) VALUES ($1, $2, $3, '{}', $4)",
+            )
+            .bind(issue_id)
+            .bind(format!("set_{status}"))
+            .bind(user_id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
             tx.commit().await?;
             Ok::<(), super::StoreError>(())
         })?;
@@ -102,15 +105,16 @@ impl Db {
     /// Counts of accepted-but-not-stored items (and refusals) per type, over all days.
     pub async fn ingest_counts(&self, project_id: i64) -> Result<Vec<(String, i64)>> {
         let sql = "SELECT item_type, CAST(SUM(count) AS BIGINT) FROM ingest_counts WHERE project_id = $1 GROUP BY item_type ORDER BY item_type";
-        let rows: Vec<(String, i64)> = on_db!(self, |pool| sqlx::query_as::<_, (String, i64)>(sql)
-            .bind(project_id)
-            .fetch_all(pool)
-            .await?);
+        let rows: Vec<(String, i64)> =
+            on_db!(self, |pool| sqlx::query_as::<_, (String, i64)>(sql).bind(project_id).fetch_all(pool).await?);
         Ok(rows)
     }
 
     /// User reports of a project: (event_id, name, email, comments).
-    pub async fn user_reports(&self, project_id: i64) -> Result<Vec<(Option<String>, Option<String>, Option<String>, String)>> {
+    pub async fn user_reports(
+        &self,
+        project_id: i64,
+    ) -> Result<Vec<(Option<String>, Option<String>, Option<String>, String)>> {
         let sql = "SELECT event_id, name, email, comments FROM user_reports WHERE project_id = $1 ORDER BY id";
         Ok(on_db!(self, |pool| sqlx::query_as(sql).bind(project_id).fetch_all(pool).await?))
     }
