@@ -85,7 +85,7 @@ async fn project_create_prints_a_dsn() {
         assert_eq!(t.db.ingest_key(&dsn_key(&listed)).await.unwrap().unwrap().rate_limit_per_minute, Some(600));
         stdout(&faultline(&url, &["project", "rate-limit", "1", "off"], None));
         assert_eq!(t.db.ingest_key(&dsn_key(&listed)).await.unwrap().unwrap().rate_limit_per_minute, None);
-        let bad = faultline(&url, &["project", "rate-limit", "1", "-5"], None);
+        let bad = faultline(&url, &["project", "rate-limit", "1", "lots"], None);
         assert!(String::from_utf8_lossy(&bad.stderr).contains("invalid limit"));
         let missing = faultline(&url, &["project", "rate-limit", "999", "5"], None);
         assert!(String::from_utf8_lossy(&missing.stderr).contains("no project with id 999"));

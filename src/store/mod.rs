@@ -145,6 +145,14 @@ impl Db {
         Ok(())
     }
 
+    /// SQLite's `PRAGMA integrity_check` ("ok" when the file is sound); "ok" on PostgreSQL.
+    pub async fn integrity_check(&self) -> Result<String> {
+        match self {
+            Db::Sqlite(pool) => Ok(sqlx::query_scalar("PRAGMA integrity_check").fetch_one(pool).await?),
+            Db::Postgres(_) => Ok("ok".into()),
+        }
+    }
+
     pub fn kind(&self) -> &'static str {
         match self {
             Db::Sqlite(_) => "sqlite",
