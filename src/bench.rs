@@ -12,7 +12,7 @@ use std::io::Write as _;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{bail, Context};
 use bytes::Bytes;
@@ -450,26 +450,11 @@ pub fn event_body(variant: usize, endpoint: Endpoint) -> Vec<u8> {
 
 /// `2024-05-01T12:34:56.789Z`.
 fn rfc3339(time: SystemTime) -> String {
-    let since = time.duration_since(UNIX_EPOCH).unwrap_or_default();
-    let secs = since.as_secs();
-    // Days to civil date (Howard Hinnant's algorithm).
-    let z = (secs / 86_400) as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    let s = secs % 86_400;
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
-        s / 3600,
-        s / 60 % 60,
-        s % 60,
-        since.subsec_millis()
+    let format = time::format_description::parse_borrowed::<2>(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z",
     )
+    .expect("constant format");
+    time::OffsetDateTime::from(time).format(&format).unwrap_or_default()
 }
 
 /// The outcome of a run.
@@ -820,9 +805,86 @@ impl Report {
     }
 }
 
+/// Where the CPU time of ingesting one event goes, per phase, in microseconds averaged
+/// over `iterations` runs of `envelope` .
+fn pipeline_timings(envelope: &[u8], iterations: u32) -> Result<Vec<(&'static str, f64)>, String> {
+    let mut spent = [0u128; 6];
+    for _ in 0..iterations.max(1) {
+        let t = Instant::now();
+        let env = crate::protocol::envelope::parse(envelope)?;
+        let item = env.items.iter().find(|i| i.ty == "event").ok_or("no event item")?;
+        spent[0] += t.elapsed().as_nanos();
+        let t = Instant::now();
+        let raw = crate::protocol::json::parse_lenient(item.payload)?;
+        spent[1] += t.elapsed().as_nanos();
+        let t = Instant::now();
+        let ctx = crate::protocol::event::Context { received_ms: crate::store::now_ms(), ..Default::default() };
+        let normalized = crate::protocol::event::normalize(raw, &ctx)?;
+        spent[2] += t.elapsed().as_nanos();
+        let t = Instant::now();
+        let grouping = crate::grouping::group(&normalized.event);
+        spent[3] += t.elapsed().as_nanos();
+        let t = Instant::now();
+        let bytes = serde_json::to_vec(&normalized.event).map_err(|e| e.to_string())?;
+        spent[4] += t.elapsed().as_nanos();
+        let t = Instant::now();
+        let compressed = crate::store::ingest::compress_payload(&bytes);
+        spent[5] += t.elapsed().as_nanos();
+        std::hint::black_box((grouping, compressed));
+    }
+    let n = f64::from(iterations.max(1)) * 1000.0;
+    let names = ["envelope", "parse JSON", "normalize", "group", "serialize", "compress"];
+    Ok(names.into_iter().zip(spent).map(|(name, ns)| (name, ns as f64 / n)).collect())
+}
+
+/// `faultline bench-pipeline`: prints the CPU cost of each ingestion phase for the bench
+/// event and, with `store_batch`, the store's cost per event when writing batches of that
+/// size to `database_url` (one writer, no HTTP).
+pub async fn pipeline(iterations: u32, store_batch: Option<usize>, database_url: &str) -> anyhow::Result<()> {
+    use crate::protocol::{envelope, event, json};
+    use crate::store::{now_ms, Db};
+    let body = event_body(0, Endpoint::Envelope);
+    let timings = pipeline_timings(&body, iterations).map_err(anyhow::Error::msg)?;
+    let total: f64 = timings.iter().map(|t| t.1).sum();
+    for (phase, micros) in timings {
+        println!("{phase:<12} {micros:>8.1} µs");
+    }
+    println!("{:<12} {total:>8.1} µs per event ({} bytes)", "total", body.len());
+    let Some(batch) = store_batch else { return Ok(()) };
+    let db = Db::connect(database_url).await?;
+    db.migrate().await?;
+    let org = db.create_org(&format!("bench{}", now_ms()), "bench").await?;
+    let (project, _) = db.create_project(org.id, "bench", "bench", "python").await?;
+    let env = envelope::parse(&body).map_err(anyhow::Error::msg)?;
+    let raw = json::parse_lenient(env.items[0].payload).map_err(anyhow::Error::msg)?;
+    let events: Vec<_> = (0..iterations)
+        .map(|i| {
+            let ctx = event::Context {
+                event_id: Some(format!("{:032x}", u128::from(i) + 1)),
+                received_ms: now_ms(),
+                ..Default::default()
+            };
+            crate::ingest::prepare_event(raw.clone(), ctx, project.id, now_ms())
+        })
+        .collect::<Result<_, _>>()?;
+    let started = Instant::now();
+    for chunk in events.chunks(batch.max(1)) {
+        db.write_batch(chunk, &[], &[]).await?;
+    }
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "store        {:>8.1} µs per event in batches of {batch} ({:.0} events/s, one writer)",
+        secs * 1e6 / f64::from(iterations),
+        f64::from(iterations) / secs
+    );
+    db.close().await;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use std::io::Read as _;
+    use std::time::UNIX_EPOCH;
 
     use super::*;
 

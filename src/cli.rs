@@ -158,42 +158,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         // The load generator talks to a server over HTTP only: no database.
         Command::Bench(args) => return run_bench(args).await,
         Command::BenchPipeline { iterations, store_batch } => {
-            let body = bench::event_body(0, bench::Endpoint::Envelope);
-            let timings = crate::ingest::pipeline_timings(&body, iterations).map_err(anyhow::Error::msg)?;
-            let total: f64 = timings.iter().map(|t| t.1).sum();
-            for (phase, micros) in timings {
-                println!("{phase:<12} {micros:>8.1} µs");
-            }
-            println!("{:<12} {total:>8.1} µs per event ({} bytes)", "total", body.len());
-            if let Some(batch) = store_batch {
-                let db = Db::connect(&config.database_url).await?;
-                db.migrate().await?;
-                let org = db.create_org(&format!("bench{}", crate::store::now_ms()), "bench").await?;
-                let (project, _) = db.create_project(org.id, "bench", "bench", "python").await?;
-                let env = crate::protocol::envelope::parse(&body).map_err(anyhow::Error::msg)?;
-                let raw = crate::protocol::json::parse_lenient(env.items[0].payload).map_err(anyhow::Error::msg)?;
-                let events: Vec<_> = (0..iterations)
-                    .map(|i| {
-                        let ctx = crate::protocol::event::Context {
-                            event_id: Some(format!("{:032x}", u128::from(i) + 1)),
-                            received_ms: crate::store::now_ms(),
-                            ..Default::default()
-                        };
-                        crate::ingest::prepare_event(raw.clone(), ctx, project.id, crate::store::now_ms())
-                    })
-                    .collect::<Result<_, _>>()?;
-                let started = std::time::Instant::now();
-                for chunk in events.chunks(batch.max(1)) {
-                    db.write_batch(chunk, &[], &[]).await?;
-                }
-                let secs = started.elapsed().as_secs_f64();
-                println!(
-                    "store        {:>8.1} µs per event in batches of {batch} ({:.0} events/s, one writer)",
-                    secs * 1e6 / f64::from(iterations),
-                    f64::from(iterations) / secs
-                );
-            }
-            return Ok(());
+            return bench::pipeline(iterations, store_batch, &config.database_url).await;
         }
         command => command,
     };

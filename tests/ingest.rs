@@ -5,12 +5,10 @@
 mod common;
 
 use std::io::Write;
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use common::{each_db, TestDb};
-use faultline::server::{router, AppState};
 use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
 
@@ -25,13 +23,7 @@ struct Srv {
 
 impl Srv {
     async fn start(t: &TestDb) -> Srv {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let base = format!("http://{addr}");
-        let app = router(AppState::new(t.db.clone(), &base, addr), false);
-        tokio::spawn(async move {
-            axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
-        });
+        let base = common::start_server(t).await;
         let org = t.db.create_org("acme", "Acme").await.unwrap();
         let (project, key) = t.db.create_project(org.id, "web", "Web", "python").await.unwrap();
         Srv { base, project_id: project.id, key: key.public_key, key_id: key.id, http: Client::new() }

@@ -5,13 +5,11 @@
 
 mod common;
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::Command;
 
 use common::{each_db, TestDb};
 use faultline::model::Issue;
-use faultline::server::{router, AppState};
 
 fn venv_python() -> PathBuf {
     let venv = std::env::var("FAULTLINE_SDK_VENV").unwrap_or_else(|_| "/var/cache/faultline/sdk-venv".into());
@@ -25,14 +23,7 @@ fn sdk_dir() -> PathBuf {
 }
 
 async fn start(t: &TestDb) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let base = format!("http://{addr}");
-    let app = router(AppState::new(t.db.clone(), &base, addr), false);
-    tokio::spawn(async move {
-        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
-    });
-    base
+    common::start_server(t).await
 }
 
 /// Runs a program to completion off the async runtime; panics with its output on failure.

@@ -11,14 +11,7 @@ use reqwest::redirect::Policy;
 use reqwest::{Client, StatusCode};
 
 async fn start(t: &TestDb) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let base = format!("http://{addr}");
-    let app = router(AppState::new(t.db.clone(), &base, addr), false);
-    tokio::spawn(async move {
-        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
-    });
-    base
+    common::start_server(t).await
 }
 
 fn client() -> Client {

@@ -259,9 +259,7 @@ async fn handle(
     }
 
     if let Some(ev) = new_event {
-        let prepared = now_ms();
         st.digest.store_event(ev).await.map_err(submit_error)?;
-        tracing::trace!(prepare_ms = prepared - received_ms, store_ms = now_ms() - prepared, "event stored");
     }
     for report in reports {
         st.digest.store_report(report).await.map_err(submit_error)?;
@@ -388,37 +386,4 @@ fn feedback(payload: &[u8], project_id: i64) -> Option<NewUserReport> {
         email: f.get("contact_email").and_then(Value::as_str).map(|s| event::truncate(s, 200)),
         comments: event::truncate(&message, 8192),
     })
-}
-
-/// Where the CPU time of ingesting one event goes, per phase, in microseconds averaged
-/// over `iterations` runs of `envelope` (for `faultline bench --pipeline`).
-pub fn pipeline_timings(envelope: &[u8], iterations: u32) -> Result<Vec<(&'static str, f64)>, String> {
-    use std::time::Instant;
-    let mut spent = [0u128; 6];
-    for _ in 0..iterations.max(1) {
-        let t = Instant::now();
-        let env = envelope::parse(envelope)?;
-        let item = env.items.iter().find(|i| i.ty == "event").ok_or("no event item")?;
-        spent[0] += t.elapsed().as_nanos();
-        let t = Instant::now();
-        let raw = lenient::parse_lenient(item.payload)?;
-        spent[1] += t.elapsed().as_nanos();
-        let t = Instant::now();
-        let ctx = event::Context { received_ms: now_ms(), ..Default::default() };
-        let normalized = event::normalize(raw, &ctx)?;
-        spent[2] += t.elapsed().as_nanos();
-        let t = Instant::now();
-        let grouping = grouping::group(&normalized.event);
-        spent[3] += t.elapsed().as_nanos();
-        let t = Instant::now();
-        let bytes = serde_json::to_vec(&normalized.event).map_err(|e| e.to_string())?;
-        spent[4] += t.elapsed().as_nanos();
-        let t = Instant::now();
-        let compressed = compress_payload(&bytes);
-        spent[5] += t.elapsed().as_nanos();
-        std::hint::black_box((grouping, compressed));
-    }
-    let n = f64::from(iterations.max(1)) * 1000.0;
-    let names = ["envelope", "parse JSON", "normalize", "group", "serialize", "compress"];
-    Ok(names.into_iter().zip(spent).map(|(name, ns)| (name, ns as f64 / n)).collect())
 }

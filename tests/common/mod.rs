@@ -4,6 +4,9 @@
 
 use std::future::Future;
 
+use std::net::SocketAddr;
+
+use faultline::server::{router, AppState};
 use faultline::store::Db;
 
 /// The PostgreSQL server to create test databases on.
@@ -71,4 +74,17 @@ where
         let t = test(t).await;
         t.finish().await;
     }
+}
+
+/// Serves the whole application (pages, server functions, ingestion) on a random local port
+/// over `t`'s database; returns its base URL.
+pub async fn start_server(t: &TestDb) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let base = format!("http://{addr}");
+    let app = router(AppState::new(t.db.clone(), &base, addr), false);
+    tokio::spawn(async move {
+        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
+    });
+    base
 }
