@@ -3,13 +3,14 @@
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
-use leptos_router::components::{Route, Router, Routes, A};
+use leptos_router::components::{ParentRoute, Route, Router, Routes, A};
 use leptos_router::path;
 
 use crate::error::AppError;
 use crate::model::User;
 use crate::pages::{
     account::AccountPage,
+    issue::{EventPanel, IssueDetailPage},
     login::{LoginPage, LogoutButton},
     project::ProjectPage,
     projects::HomePage,
@@ -47,6 +48,10 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/login") view=LoginPage/>
                 <Route path=path!("/") view=|| view! { <Nav/><HomePage/> }/>
                 <Route path=path!("/projects/:id") view=|| view! { <Nav/><ProjectPage/> }/>
+                <ParentRoute path=path!("/issues/:id") view=|| view! { <Nav/><IssueDetailPage/> }>
+                    <Route path=path!("") view=EventPanel/>
+                    <Route path=path!("events/:event_id") view=EventPanel/>
+                </ParentRoute>
                 <Route path=path!("/users") view=|| view! { <Nav/><UsersPage/> }/>
                 <Route path=path!("/account") view=|| view! { <Nav/><AccountPage/> }/>
             </Routes>

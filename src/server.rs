@@ -113,6 +113,7 @@ pub fn router(state: AppState, secure_cookies: bool) -> Router {
     let routes = generate_route_list(App);
     let options = state.leptos_options.clone();
     let site = Router::new()
+        .route("/issues/{id}/events/{event_id}/json", axum::routing::get(crate::pages::issue::event_json_file))
         .leptos_routes_with_context(&state, routes, || {}, move || shell(options.clone()))
         .fallback(static_asset)
         .layer(middleware::from_fn_with_state(state.clone(), page_guard))

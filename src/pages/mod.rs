@@ -1,7 +1,9 @@
 //! The pages of the UI, each with the server functions it calls.
 
 pub mod account;
+pub mod event;
 pub mod guard;
+pub mod issue;
 pub mod login;
 pub mod project;
 pub mod projects;
