@@ -20,6 +20,12 @@ export default defineConfig({
   timeout: 60_000,
   expect: { timeout: 15_000 },
   reporter: [['list']],
+  // The foundation story creates the first administrator; every other file signs in as it,
+  // so it runs first (files would otherwise run in name order).
+  projects: [
+    { name: 'foundation', testMatch: /foundation\.spec\.ts$/ },
+    { name: 'features', testIgnore: /foundation\.spec\.ts$/, dependencies: ['foundation'] },
+  ],
   use: {
     baseURL: `http://127.0.0.1:${port}`,
     browserName: 'chromium',
