@@ -38,6 +38,7 @@ impl From<crate::store::StoreError> for AppError {
         match e {
             StoreError::Conflict(m) => AppError::Invalid(m),
             StoreError::NotFound => AppError::NotFound,
+            StoreError::Invalid(m) => AppError::Invalid(m),
             other => {
                 tracing::error!("store: {other}");
                 AppError::Internal

@@ -6,6 +6,7 @@ pub mod dsn;
 pub mod error;
 pub mod model;
 pub mod pages;
+pub mod search;
 
 #[cfg(feature = "ssr")]
 pub mod auth;
@@ -25,6 +26,8 @@ pub mod protocol;
 pub mod server;
 #[cfg(feature = "ssr")]
 pub mod store;
+#[cfg(feature = "ssr")]
+pub mod triage;
 
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]

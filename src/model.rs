@@ -195,6 +195,45 @@ pub struct Issue {
     pub last_seen: i64,
     pub first_release: Option<String>,
     pub last_release: Option<String>,
+    pub assignee_id: Option<i64>,
+    pub assignee_email: Option<String>,
+    /// While ignored: back to unresolved at this time (epoch ms) ...
+    pub ignore_until: Option<i64>,
+    /// ... or once `event_count` reaches this.
+    pub ignore_until_count: Option<i64>,
+}
+
+/// A triage action on one or more issues.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum IssueChange {
+    Resolve,
+    /// Back to unresolved (from resolved or ignored).
+    Reopen,
+    /// Ignore forever, or until `minutes` have passed, or until `events` more events came.
+    Ignore {
+        minutes: Option<i64>,
+        events: Option<i64>,
+    },
+    /// Assign to a user of the project, or to nobody.
+    Assign {
+        user_id: Option<i64>,
+    },
+}
+
+/// One entry of an issue's activity log.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct Activity {
+    pub id: i64,
+    pub issue_id: i64,
+    /// `first_seen`, `regression`, `set_resolved`, `set_unresolved`, `set_ignored`, `unignored`,
+    /// `assigned`, `unassigned`, `comment`.
+    pub kind: String,
+    /// Who did it; `None`: Faultline itself.
+    pub user_email: Option<String>,
+    /// JSON: the details of the kind (a comment's `text`, an assignee's `email`, ...).
+    pub data: String,
+    pub created_at: i64,
 }
 
 /// One stored event, without its payload.
@@ -210,4 +249,51 @@ pub struct EventRow {
     pub release: Option<String>,
     pub environment: Option<String>,
     pub user_key: Option<String>,
+}
+
+/// The span of an issue list's sparklines: 24 hourly bars or 14 daily ones.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum StatsPeriod {
+    #[default]
+    Day,
+    TwoWeeks,
+}
+
+impl StatsPeriod {
+    pub fn parse(s: &str) -> StatsPeriod {
+        if s == "14d" {
+            StatsPeriod::TwoWeeks
+        } else {
+            StatsPeriod::Day
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StatsPeriod::Day => "24h",
+            StatsPeriod::TwoWeeks => "14d",
+        }
+    }
+}
+
+/// A row of the issue list: the issue, its project, its sparkline and badges.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssueItem {
+    pub issue: Issue,
+    pub project_slug: String,
+    /// Events per bucket, oldest first (24 hours or 14 days, the last one being now's).
+    pub series: Vec<i64>,
+    /// First seen in the last 24 hours.
+    pub is_new: bool,
+    /// The last hour has at least 10 events and 3 times the hourly rate of the day before.
+    pub is_spiking: bool,
+}
+
+/// One page of the issue list, with what the query box did not understand.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssueList {
+    pub items: Vec<IssueItem>,
+    pub next_cursor: Option<String>,
+    pub total: i64,
+    pub errors: Vec<String>,
 }

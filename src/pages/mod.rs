@@ -1,6 +1,7 @@
 //! The pages of the UI, each with the server functions it calls.
 
 pub mod account;
+pub mod actions;
 pub mod event;
 pub mod guard;
 pub mod issue;

@@ -263,6 +263,10 @@ fn summary_tags(
             _ => {}
         }
     }
+    // The affected user's e-mail, for the `user.email:` search (Sentry's `user.email` tag).
+    if let Some(email) = ev.get("user").and_then(|u| u.get("email")).and_then(Value::as_str) {
+        add("user.email", email);
+    }
     if let Some(handled) = ev
         .get("exception")
         .and_then(|e| e.get("values"))

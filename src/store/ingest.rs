@@ -299,18 +299,29 @@ impl Db {
                 }
             }
 
-            // 5. Issue counters, and regressions: a resolved issue that gets an event reopens.
+            // 5. Issue counters, and status: a resolved issue that gets an event reopens as a
+            //    regression; an ignored one comes back once its deadline or event count is
+            //    reached (`is_regression` then tells the two apart).
             let mut regressions: HashSet<i64> = HashSet::new();
             for (&issue, d) in &deltas {
-                let reopen = "UPDATE issues SET status = 'unresolved', is_regression = TRUE, resolved_at = NULL \
-                              WHERE id = $1 AND status = 'resolved' RETURNING id";
-                if sqlx::query_scalar::<_, i64>(reopen).bind(issue).fetch_optional(&mut *tx).await?.is_some() {
-                    regressions.insert(issue);
+                let reopen = "UPDATE issues SET status = 'unresolved', is_regression = (status = 'resolved'), \
+                              resolved_at = NULL, ignore_until = NULL, ignore_until_count = NULL \
+                              WHERE id = $1 AND (status = 'resolved' OR (status = 'ignored' AND \
+                              (ignore_until <= $2 OR event_count + $3 >= ignore_until_count))) \
+                              RETURNING is_regression";
+                let reopened: Option<bool> =
+                    sqlx::query_scalar(reopen).bind(issue).bind(now).bind(d.events).fetch_optional(&mut *tx).await?;
+                if let Some(regression) = reopened {
+                    if regression {
+                        regressions.insert(issue);
+                    }
+                    let kind = if regression { "regression" } else { "unignored" };
                     let data = serde_json::json!({ "release": d.last_release }).to_string();
                     sqlx::query(
-                        "INSERT INTO issue_activity (issue_id, kind, data, created_at) VALUES ($1, 'regression', $2, $3)",
+                        "INSERT INTO issue_activity (issue_id, kind, data, created_at) VALUES ($1, $2, $3, $4)",
                     )
                     .bind(issue)
+                    .bind(kind)
                     .bind(data)
                     .bind(now)
                     .execute(&mut *tx)

@@ -4,22 +4,23 @@ use super::ingest::decompress_payload;
 use super::{now_ms, on_db, Db, Result};
 use crate::model::{EventRow, Issue};
 
-const ISSUE_COLUMNS: &str = "id, project_id, title, culprit, kind, exception_type, exception_value, level, platform, \
-                             status, is_regression, event_count, user_count, first_seen, last_seen, first_release, \
-                             last_release";
+/// Every column of [`Issue`]: `issues` as `i`, its assignee's e-mail from `users` as `a`.
+pub(super) const ISSUE_SELECT: &str =
+    "SELECT i.id, i.project_id, i.title, i.culprit, i.kind, i.exception_type, i.exception_value, i.level, \
+     i.platform, i.status, i.is_regression, i.event_count, i.user_count, i.first_seen, i.last_seen, \
+     i.first_release, i.last_release, i.assignee_id, a.email AS assignee_email, i.ignore_until, \
+     i.ignore_until_count FROM issues i LEFT JOIN users a ON a.id = i.assignee_id";
 const EVENT_COLUMNS: &str = "id, issue_id, event_id, timestamp, received_at, level, release, environment, user_key";
 
 impl Db {
     /// A project's issues, most recently seen first.
     pub async fn project_issues(&self, project_id: i64, limit: i64) -> Result<Vec<Issue>> {
-        let sql = format!(
-            "SELECT {ISSUE_COLUMNS} FROM issues WHERE project_id = $1 ORDER BY last_seen DESC, id DESC LIMIT $2"
-        );
+        let sql = format!("{ISSUE_SELECT} WHERE i.project_id = $1 ORDER BY i.last_seen DESC, i.id DESC LIMIT $2");
         Ok(on_db!(self, |pool| sqlx::query_as::<_, Issue>(&sql).bind(project_id).bind(limit).fetch_all(pool).await?))
     }
 
     pub async fn issue_by_id(&self, id: i64) -> Result<Option<Issue>> {
-        let sql = format!("SELECT {ISSUE_COLUMNS} FROM issues WHERE id = $1");
+        let sql = format!("{ISSUE_SELECT} WHERE i.id = $1");
         Ok(on_db!(self, |pool| sqlx::query_as::<_, Issue>(&sql).bind(id).fetch_optional(pool).await?))
     }
 

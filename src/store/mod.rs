@@ -11,6 +11,7 @@ pub mod ingest;
 mod issues;
 mod projects;
 mod sessions;
+pub mod triage;
 
 pub use sessions::SessionStore;
 
@@ -45,6 +46,9 @@ pub enum StoreError {
     Conflict(String),
     #[error("not found")]
     NotFound,
+    /// A request the store cannot make sense of (a bad cursor, say); the text is for the user.
+    #[error("{0}")]
+    Invalid(String),
     #[error("unsupported database URL {0:?}: use sqlite://PATH or postgres://...")]
     BadUrl(String),
     #[error("database error: {0}")]

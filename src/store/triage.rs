@@ -1,0 +1,434 @@
+//! The triage query layer: the issue list (filters, sorts, keyset pagination), the counts
+//! behind sparklines, and the actions on issues (status, assignment, comments, deletion).
+//! The UI's server functions and the JSON API both call these, so a query means the same
+//! in both.
+
+use std::collections::HashMap;
+
+use super::issues::ISSUE_SELECT;
+use super::{on_db, Db, Result, StoreError};
+use crate::model::{Activity, Issue, IssueChange};
+use crate::search::{Assigned, Filter, Sort};
+
+/// One page of the issue list.
+pub struct IssueQuery<'a> {
+    /// The projects to list; the caller has checked the user may see each.
+    pub project_ids: &'a [i64],
+    pub filter: &'a Filter,
+    pub sort: Sort,
+    /// From the previous page's `next_cursor`; `None`: the first page.
+    pub cursor: Option<&'a str>,
+    pub limit: i64,
+    /// The user asking, for `assigned:me`.
+    pub user_id: i64,
+    /// Epoch ms, for the trend sort.
+    pub now: i64,
+}
+
+#[derive(Debug)]
+pub struct IssuePage {
+    pub issues: Vec<Issue>,
+    /// Opaque; `None` on the last page.
+    pub next_cursor: Option<String>,
+    /// Issues matching the filter, over all pages.
+    pub total: i64,
+}
+
+/// A bind parameter of a query assembled at run time.
+enum Arg {
+    Int(i64),
+    Text(String),
+}
+
+/// SQL text plus its parameters, numbered `$1..` in the order they are added.
+#[derive(Default)]
+struct Sql {
+    args: Vec<Arg>,
+}
+
+impl Sql {
+    fn int(&mut self, v: i64) -> String {
+        self.args.push(Arg::Int(v));
+        format!("${}", self.args.len())
+    }
+
+    fn text(&mut self, v: impl Into<String>) -> String {
+        self.args.push(Arg::Text(v.into()));
+        format!("${}", self.args.len())
+    }
+
+    fn ints(&mut self, vs: &[i64]) -> String {
+        vs.iter().map(|v| self.int(*v)).collect::<Vec<_>>().join(", ")
+    }
+
+    fn texts(&mut self, vs: &[String]) -> String {
+        vs.iter().map(|v| self.text(v.clone())).collect::<Vec<_>>().join(", ")
+    }
+}
+
+/// Runs `sqlx::$f` (query_as / query_scalar) over `$sql` with the arguments of `$args`.
+macro_rules! bound {
+    ($q:expr, $args:expr) => {{
+        let mut q = $q;
+        for a in $args {
+            q = match a {
+                Arg::Int(v) => q.bind(*v),
+                Arg::Text(v) => q.bind(v.clone()),
+            };
+        }
+        q
+    }};
+}
+
+/// The column an order sorts by (`None`: the computed trend).
+fn sort_column(sort: Sort) -> Option<&'static str> {
+    match sort {
+        Sort::LastSeen => Some("i.last_seen"),
+        Sort::FirstSeen => Some("i.first_seen"),
+        Sort::Events => Some("i.event_count"),
+        Sort::Users => Some("i.user_count"),
+        Sort::Trend => None,
+    }
+}
+
+/// The hour number (epoch ms / 1 h) of `ms`, as `issue_hourly` counts.
+pub fn hour_of(ms: i64) -> i64 {
+    ms.div_euclid(3_600_000)
+}
+
+/// `WHERE` conditions (joined by AND) for the filter. Only `issues i` is referenced.
+fn conditions(q: &IssueQuery, sql: &mut Sql) -> Vec<String> {
+    let f = q.filter;
+    let mut c = Vec::new();
+    if q.project_ids.is_empty() {
+        c.push("1 = 0".to_string());
+    } else if let [only] = q.project_ids {
+        c.push(format!("i.project_id = {}", sql.int(*only)));
+    } else {
+        c.push(format!("i.project_id IN ({})", sql.ints(q.project_ids)));
+    }
+    if let Some(status) = &f.status {
+        c.push(format!("i.status = {}", sql.text(status.clone())));
+    }
+    if !f.levels.is_empty() {
+        c.push(format!("i.level IN ({})", sql.texts(&f.levels)));
+    }
+    if !f.exclude_levels.is_empty() {
+        c.push(format!("i.level NOT IN ({})", sql.texts(&f.exclude_levels)));
+    }
+    for (key, values) in [("environment", &f.environments), ("release", &f.releases)] {
+        if !values.is_empty() {
+            let key = sql.text(key);
+            c.push(format!(
+                "i.id IN (SELECT issue_id FROM issue_tag_values WHERE key = {key} AND value IN ({}))",
+                sql.texts(values)
+            ));
+        }
+    }
+    if let Some(email) = &f.user_email {
+        c.push(format!(
+            "i.id IN (SELECT issue_id FROM issue_tag_values WHERE key = 'user.email' AND value = {})",
+            sql.text(email.clone())
+        ));
+    }
+    match &f.assigned {
+        None => {}
+        Some(Assigned::Me) => c.push(format!("i.assignee_id = {}", sql.int(q.user_id))),
+        Some(Assigned::Nobody) => c.push("i.assignee_id IS NULL".into()),
+        Some(Assigned::Anyone) => c.push("i.assignee_id IS NOT NULL".into()),
+        Some(Assigned::Email(e)) => {
+            c.push(format!("i.assignee_id IN (SELECT id FROM users WHERE email = {})", sql.text(e.clone())))
+        }
+    }
+    if let Some(p) = &f.platform {
+        c.push(format!("i.platform = {}", sql.text(p.clone())));
+    }
+    for (bound, column, op) in [
+        (f.first_seen_after, "i.first_seen", ">="),
+        (f.first_seen_before, "i.first_seen", "<="),
+        (f.last_seen_after, "i.last_seen", ">="),
+        (f.last_seen_before, "i.last_seen", "<="),
+        (f.min_events, "i.event_count", ">="),
+        (f.max_events, "i.event_count", "<="),
+    ] {
+        if let Some(v) = bound {
+            c.push(format!("{column} {op} {}", sql.int(v)));
+        }
+    }
+    if f.regressed {
+        c.push("i.is_regression = TRUE".into());
+    }
+    for word in &f.text {
+        let p = sql.text(format!("%{}%", escape_like(&word.to_lowercase())));
+        c.push(format!(
+            "(LOWER(i.title) LIKE {p} ESCAPE '\\' OR LOWER(i.culprit) LIKE {p} ESCAPE '\\' \
+             OR LOWER(COALESCE(i.exception_value, '')) LIKE {p} ESCAPE '\\')"
+        ));
+    }
+    c
+}
+
+fn escape_like(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}
+
+/// Cursors: `k<value>:<id>` continues a keyset order after that row; `o<n>` skips n rows
+/// (the trend order, which is computed and changes by the minute anyway).
+enum Cursor {
+    After(i64, i64),
+    Offset(i64),
+}
+
+fn parse_cursor(s: &str) -> Option<Cursor> {
+    if let Some(rest) = s.strip_prefix('k') {
+        let (v, id) = rest.split_once(':')?;
+        return Some(Cursor::After(v.parse().ok()?, id.parse().ok()?));
+    }
+    s.strip_prefix('o')?.parse().ok().filter(|n| *n >= 0).map(Cursor::Offset)
+}
+
+fn sort_value(issue: &Issue, sort: Sort) -> i64 {
+    match sort {
+        Sort::LastSeen | Sort::Trend => issue.last_seen,
+        Sort::FirstSeen => issue.first_seen,
+        Sort::Events => issue.event_count,
+        Sort::Users => issue.user_count,
+    }
+}
+
+impl Db {
+    /// One page of issues matching `q`, and how many match in all.
+    pub async fn list_issues(&self, q: &IssueQuery<'_>) -> Result<IssuePage> {
+        let limit = q.limit.clamp(1, 100);
+        let cursor = match q.cursor.filter(|c| !c.is_empty()) {
+            Some(c) => Some(parse_cursor(c).ok_or_else(|| StoreError::Invalid("This page link is not valid.".into()))?),
+            None => None,
+        };
+
+        let mut sql = Sql::default();
+        let conds = conditions(q, &mut sql);
+        let count_sql = format!("SELECT COUNT(*) FROM issues i WHERE {}", conds.join(" AND "));
+        let count_args = std::mem::take(&mut sql.args);
+        let total: i64 =
+            on_db!(self, |pool| bound!(sqlx::query_scalar::<_, i64>(&count_sql), &count_args).fetch_one(pool).await?);
+
+        let mut sql = Sql::default();
+        let mut conds = conditions(q, &mut sql);
+        let (from, order, offset) = match sort_column(q.sort) {
+            Some(col) => {
+                if let Some(Cursor::After(v, id)) = cursor {
+                    conds.push(format!("({col}, i.id) < ({}, {})", sql.int(v), sql.int(id)));
+                }
+                let offset = match cursor {
+                    Some(Cursor::Offset(n)) => n,
+                    _ => 0,
+                };
+                (String::new(), format!("{col} DESC, i.id DESC"), offset)
+            }
+            None => {
+                // Events in the last hour above the hourly rate of the 23 hours before it.
+                let hour = hour_of(q.now);
+                let (h, from_h) = (sql.int(hour), sql.int(hour - 23));
+                let join = format!(
+                    " LEFT JOIN (SELECT issue_id, SUM(CASE WHEN hour >= {h} THEN count ELSE 0 END) AS recent, \
+                     SUM(count) AS day FROM issue_hourly WHERE hour >= {from_h} GROUP BY issue_id) t \
+                     ON t.issue_id = i.id"
+                );
+                let offset = match cursor {
+                    Some(Cursor::Offset(n)) => n,
+                    _ => 0,
+                };
+                (
+                    join,
+                    "COALESCE(t.recent - (t.day - t.recent) / 23.0, 0) DESC, i.last_seen DESC, i.id DESC".into(),
+                    offset,
+                )
+            }
+        };
+        let page_sql = format!(
+            "{ISSUE_SELECT}{from} WHERE {} ORDER BY {order} LIMIT {} OFFSET {}",
+            conds.join(" AND "),
+            sql.int(limit + 1),
+            sql.int(offset)
+        );
+        let args = sql.args;
+        let mut issues: Vec<Issue> =
+            on_db!(self, |pool| bound!(sqlx::query_as::<_, Issue>(&page_sql), &args).fetch_all(pool).await?);
+
+        let more = issues.len() as i64 > limit;
+        issues.truncate(limit as usize);
+        let next_cursor = match (more, issues.last()) {
+            (true, Some(last)) if q.sort != Sort::Trend => Some(format!("k{}:{}", sort_value(last, q.sort), last.id)),
+            (true, Some(_)) => Some(format!("o{}", offset + limit)),
+            _ => None,
+        };
+        Ok(IssuePage { issues, next_cursor, total })
+    }
+
+    /// Hourly event counts of these issues from `from_hour` on: `issue id → [(hour, count)]`.
+    pub async fn hourly_counts(&self, issue_ids: &[i64], from_hour: i64) -> Result<HashMap<i64, Vec<(i64, i64)>>> {
+        let mut out: HashMap<i64, Vec<(i64, i64)>> = HashMap::new();
+        if issue_ids.is_empty() {
+            return Ok(out);
+        }
+        let mut sql = Sql::default();
+        let text = format!(
+            "SELECT issue_id, hour, count FROM issue_hourly WHERE issue_id IN ({}) AND hour >= {} \
+             ORDER BY issue_id, hour",
+            sql.ints(issue_ids),
+            sql.int(from_hour)
+        );
+        let args = sql.args;
+        let rows: Vec<(i64, i64, i64)> =
+            on_db!(self, |pool| bound!(sqlx::query_as::<_, (i64, i64, i64)>(&text), &args).fetch_all(pool).await?);
+        for (issue, hour, count) in rows {
+            out.entry(issue).or_default().push((hour, count));
+        }
+        Ok(out)
+    }
+
+    /// The project of each of these issues that exists: `(issue id, project id)`.
+    pub async fn issue_projects(&self, issue_ids: &[i64]) -> Result<Vec<(i64, i64)>> {
+        if issue_ids.is_empty() {
+            return Ok(vec![]);
+        }
+        let mut sql = Sql::default();
+        let text = format!("SELECT id, project_id FROM issues WHERE id IN ({})", sql.ints(issue_ids));
+        let args = sql.args;
+        Ok(on_db!(self, |pool| bound!(sqlx::query_as::<_, (i64, i64)>(&text), &args).fetch_all(pool).await?))
+    }
+
+    /// Distinct values of a tag over a project's issues, most common first (filter menus).
+    pub async fn project_tag_values(&self, project_ids: &[i64], key: &str, limit: i64) -> Result<Vec<String>> {
+        if project_ids.is_empty() {
+            return Ok(vec![]);
+        }
+        let mut sql = Sql::default();
+        let text = format!(
+            "SELECT t.value FROM issue_tag_values t JOIN issues i ON i.id = t.issue_id \
+             WHERE t.key = {} AND i.project_id IN ({}) GROUP BY t.value ORDER BY SUM(t.count) DESC, t.value LIMIT {}",
+            sql.text(key),
+            sql.ints(project_ids),
+            sql.int(limit)
+        );
+        let args = sql.args;
+        Ok(on_db!(self, |pool| bound!(sqlx::query_scalar::<_, String>(&text), &args).fetch_all(pool).await?))
+    }
+
+    /// Applies a triage action to issues (the caller has checked access to each) and logs it
+    /// in their activity. Returns how many issues changed; one already in the wanted state
+    /// is left alone and not logged again.
+    pub async fn update_issues(&self, issue_ids: &[i64], change: &IssueChange, user_id: Option<i64>) -> Result<u64> {
+        if issue_ids.is_empty() {
+            return Ok(0);
+        }
+        let now = super::now_ms();
+        let mut sql = Sql::default();
+        let (set, only_if, kind, data) = match change {
+            IssueChange::Resolve => (
+                format!(
+                    "status = 'resolved', resolved_at = {}, is_regression = FALSE, ignore_until = NULL, \
+                     ignore_until_count = NULL",
+                    sql.int(now)
+                ),
+                "status <> 'resolved'".to_string(),
+                "set_resolved",
+                serde_json::json!({}),
+            ),
+            IssueChange::Reopen => (
+                "status = 'unresolved', resolved_at = NULL, ignore_until = NULL, ignore_until_count = NULL".into(),
+                "status <> 'unresolved'".into(),
+                "set_unresolved",
+                serde_json::json!({}),
+            ),
+            IssueChange::Ignore { minutes, events } => {
+                let until = match minutes.filter(|m| *m > 0) {
+                    Some(m) => sql.int(now + m * 60_000),
+                    None => "NULL".into(),
+                };
+                let count = match events.filter(|n| *n > 0) {
+                    Some(n) => format!("event_count + {}", sql.int(n)),
+                    None => "NULL".into(),
+                };
+                (
+                    format!(
+                        "status = 'ignored', resolved_at = NULL, ignore_until = {until}, ignore_until_count = {count}"
+                    ),
+                    "1 = 1".into(),
+                    "set_ignored",
+                    serde_json::json!({ "minutes": minutes, "events": events }),
+                )
+            }
+            IssueChange::Assign { user_id: assignee } => {
+                let v = sql.int(assignee.unwrap_or(0));
+                let set = match assignee {
+                    Some(_) => format!("assignee_id = {v}"),
+                    None => "assignee_id = NULL".into(),
+                };
+                let email = match assignee {
+                    Some(id) => self.user_by_id(*id).await?.map(|u| u.email),
+                    None => None,
+                };
+                let kind = if assignee.is_some() { "assigned" } else { "unassigned" };
+                (set, format!("COALESCE(assignee_id, 0) <> {v}"), kind, serde_json::json!({ "email": email }))
+            }
+        };
+        let text = format!("UPDATE issues SET {set} WHERE id IN ({}) AND {only_if} RETURNING id", sql.ints(issue_ids));
+        let args = sql.args;
+        let data = data.to_string();
+        let changed = on_db!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            let ids: Vec<i64> = bound!(sqlx::query_scalar::<_, i64>(&text), &args).fetch_all(&mut *tx).await?;
+            for id in &ids {
+                sqlx::query(
+                    "INSERT INTO issue_activity (issue_id, kind, user_id, data, created_at) VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(id)
+                .bind(kind)
+                .bind(user_id)
+                .bind(&data)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+            ids.len() as u64
+        });
+        Ok(changed)
+    }
+
+    /// Deletes issues with their events, grouping keys and counts. A later event with the
+    /// same grouping key starts a new issue.
+    pub async fn delete_issues(&self, issue_ids: &[i64]) -> Result<u64> {
+        if issue_ids.is_empty() {
+            return Ok(0);
+        }
+        let mut sql = Sql::default();
+        let text = format!("DELETE FROM issues WHERE id IN ({})", sql.ints(issue_ids));
+        let args = sql.args;
+        Ok(on_db!(self, |pool| bound!(sqlx::query(&text), &args).execute(pool).await?.rows_affected()))
+    }
+
+    /// Adds a comment to an issue's activity log.
+    pub async fn add_comment(&self, issue_id: i64, user_id: i64, text: &str) -> Result<()> {
+        let data = serde_json::json!({ "text": text }).to_string();
+        let sql =
+            "INSERT INTO issue_activity (issue_id, kind, user_id, data, created_at) VALUES ($1, 'comment', $2, $3, $4)";
+        on_db!(self, |pool| sqlx::query(sql)
+            .bind(issue_id)
+            .bind(user_id)
+            .bind(data)
+            .bind(super::now_ms())
+            .execute(pool)
+            .await?
+            .rows_affected());
+        Ok(())
+    }
+
+    /// An issue's activity log, oldest first, with who did what.
+    pub async fn activity(&self, issue_id: i64) -> Result<Vec<Activity>> {
+        let sql = "SELECT ac.id, ac.issue_id, ac.kind, u.email AS user_email, ac.data, ac.created_at \
+                   FROM issue_activity ac LEFT JOIN users u ON u.id = ac.user_id WHERE ac.issue_id = $1 ORDER BY ac.id";
+        Ok(on_db!(self, |pool| sqlx::query_as::<_, Activity>(sql).bind(issue_id).fetch_all(pool).await?))
+    }
+}

@@ -1,0 +1,201 @@
+//! Triage for a given user: the issue list and the actions on issues, with the access checks.
+//! The UI's server functions (with the session's user) and the JSON API (with the API
+//! token's user) both come through here, so they see and do exactly the same things.
+
+use std::collections::{BTreeSet, HashMap};
+
+use crate::error::AppError;
+use crate::model::{IssueChange, IssueItem, IssueList, Project, Role, StatsPeriod, User};
+use crate::search::{self, Sort};
+use crate::store::triage::{hour_of, IssueQuery};
+use crate::store::{now_ms, Db};
+
+/// What the issue list is asked for.
+#[derive(Clone, Debug)]
+pub struct ListRequest {
+    /// One project, or `None`: every project the user may see.
+    pub project_id: Option<i64>,
+    pub query: String,
+    pub sort: Sort,
+    pub cursor: Option<String>,
+    pub limit: i64,
+    pub stats: StatsPeriod,
+}
+
+/// The projects a list covers; a project the user may not see is `NotFound`.
+pub async fn list_projects(db: &Db, user: &User, project_id: Option<i64>) -> Result<Vec<Project>, AppError> {
+    let visible = db.projects_visible_to(user).await?;
+    match project_id {
+        None => Ok(visible),
+        Some(id) => match visible.into_iter().find(|p| p.id == id) {
+            Some(p) => Ok(vec![p]),
+            None => Err(AppError::NotFound),
+        },
+    }
+}
+
+pub async fn list(db: &Db, user: &User, req: &ListRequest) -> Result<IssueList, AppError> {
+    let projects = list_projects(db, user, req.project_id).await?;
+    let project_ids: Vec<i64> = projects.iter().map(|p| p.id).collect();
+    let now = now_ms();
+    let parsed = search::parse(&req.query, now);
+    let page = db
+        .list_issues(&IssueQuery {
+            project_ids: &project_ids,
+            filter: &parsed.filter,
+            sort: req.sort,
+            cursor: req.cursor.as_deref(),
+            limit: req.limit,
+            user_id: user.id,
+            now,
+        })
+        .await?;
+
+    let ids: Vec<i64> = page.issues.iter().map(|i| i.id).collect();
+    let this_hour = hour_of(now);
+    let buckets = match req.stats {
+        StatsPeriod::Day => 24,
+        StatsPeriod::TwoWeeks => 14 * 24,
+    };
+    let from = this_hour - buckets + 1;
+    let counts = db.hourly_counts(&ids, from).await?;
+    let slugs: HashMap<i64, &str> = projects.iter().map(|p| (p.id, p.slug.as_str())).collect();
+    let items = page
+        .issues
+        .into_iter()
+        .map(|issue| {
+            let hours = counts.get(&issue.id).map(Vec::as_slice).unwrap_or(&[]);
+            IssueItem {
+                project_slug: slugs.get(&issue.project_id).unwrap_or(&"").to_string(),
+                series: series(hours, this_hour, req.stats),
+                is_new: issue.first_seen >= now - 24 * 3_600_000,
+                is_spiking: is_spiking(hours, this_hour),
+                issue,
+            }
+        })
+        .collect();
+    Ok(IssueList { items, next_cursor: page.next_cursor, total: page.total, errors: parsed.errors })
+}
+
+/// Buckets hourly counts into the sparkline's bars, oldest first, ending with `this_hour`.
+pub fn series(hours: &[(i64, i64)], this_hour: i64, stats: StatsPeriod) -> Vec<i64> {
+    let (bars, width) = match stats {
+        StatsPeriod::Day => (24, 1),
+        StatsPeriod::TwoWeeks => (14, 24),
+    };
+    let first = this_hour - bars * width + 1;
+    let mut out = vec![0; bars as usize];
+    for &(hour, count) in hours {
+        if hour >= first && hour <= this_hour {
+            out[((hour - first) / width) as usize] += count;
+        }
+    }
+    out
+}
+
+/// At least 10 events in the current hour, and 3 times the hourly rate of the 23 before.
+pub fn is_spiking(hours: &[(i64, i64)], this_hour: i64) -> bool {
+    let recent: i64 = hours.iter().filter(|(h, _)| *h == this_hour).map(|(_, c)| c).sum();
+    let before: i64 = hours.iter().filter(|(h, _)| *h < this_hour && *h >= this_hour - 23).map(|(_, c)| c).sum();
+    recent >= 10 && recent * 23 >= 3 * before.max(1)
+}
+
+/// The issues' projects, checked: each issue must exist in a project the user may see, and
+/// with `admin` the user must administer it. Returns the distinct project ids.
+pub async fn check_issues(db: &Db, user: &User, ids: &[i64], admin: bool) -> Result<Vec<i64>, AppError> {
+    if ids.is_empty() {
+        return Err(AppError::Invalid("Select at least one issue.".into()));
+    }
+    if ids.len() > 1000 {
+        return Err(AppError::Invalid("At most 1000 issues at once.".into()));
+    }
+    let found = db.issue_projects(ids).await?;
+    let wanted: BTreeSet<i64> = ids.iter().copied().collect();
+    if found.len() != wanted.len() {
+        return Err(AppError::NotFound);
+    }
+    let projects: BTreeSet<i64> = found.iter().map(|(_, p)| *p).collect();
+    for &project in &projects {
+        match db.project_role(user, project).await? {
+            None => return Err(AppError::NotFound),
+            Some(Role::Member) if admin => return Err(AppError::Forbidden),
+            Some(_) => {}
+        }
+    }
+    Ok(projects.into_iter().collect())
+}
+
+/// Resolves, reopens, ignores or assigns issues; returns how many changed.
+pub async fn update(db: &Db, user: &User, ids: &[i64], change: &IssueChange) -> Result<u64, AppError> {
+    let projects = check_issues(db, user, ids, false).await?;
+    if let IssueChange::Assign { user_id: Some(assignee) } = change {
+        // The assignee must be able to see every project involved.
+        let who = db.user_by_id(*assignee).await?.ok_or_else(|| AppError::Invalid("No such user.".into()))?;
+        for &p in &projects {
+            if db.project_role(&who, p).await?.is_none() {
+                return Err(AppError::Invalid(format!("{} has no access to this project.", who.email)));
+            }
+        }
+    }
+    if let IssueChange::Ignore { minutes, events } = change {
+        if minutes.is_some_and(|m| m <= 0) || events.is_some_and(|n| n <= 0) {
+            return Err(AppError::Invalid("Ignore for a positive duration or number of events.".into()));
+        }
+    }
+    Ok(db.update_issues(ids, change, Some(user.id)).await?)
+}
+
+/// Deletes issues and their events; project administrators only.
+pub async fn delete(db: &Db, user: &User, ids: &[i64]) -> Result<u64, AppError> {
+    check_issues(db, user, ids, true).await?;
+    Ok(db.delete_issues(ids).await?)
+}
+
+pub async fn comment(db: &Db, user: &User, issue_id: i64, text: &str) -> Result<(), AppError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(AppError::Invalid("Write a comment first.".into()));
+    }
+    if text.chars().count() > 10_000 {
+        return Err(AppError::Invalid("A comment may have at most 10,000 characters.".into()));
+    }
+    check_issues(db, user, &[issue_id], false).await?;
+    Ok(db.add_comment(issue_id, user.id, text).await?)
+}
+
+/// People an issue of the project can be assigned to: its members and the administrators.
+pub async fn assignees(db: &Db, user: &User, project_id: i64) -> Result<Vec<User>, AppError> {
+    if db.project_role(user, project_id).await?.is_none() {
+        return Err(AppError::NotFound);
+    }
+    let members = db.list_members(project_id).await?;
+    let mut out: Vec<User> = db
+        .list_users()
+        .await?
+        .into_iter()
+        .filter(|u| u.is_admin || members.iter().any(|m| m.user_id == u.id))
+        .collect();
+    out.sort_by(|a, b| a.email.cmp(&b.email));
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sparklines_and_spikes() {
+        let now = 1000;
+        let hours = [(now - 30, 5), (now - 23, 1), (now - 1, 2), (now, 4)];
+        assert_eq!(series(&hours, now, StatsPeriod::Day)[0], 1);
+        assert_eq!(series(&hours, now, StatsPeriod::Day)[22..], [2, 4]);
+        let two_weeks = series(&hours, now, StatsPeriod::TwoWeeks);
+        assert_eq!(two_weeks.len(), 14);
+        assert_eq!(two_weeks.iter().sum::<i64>(), 12);
+        assert_eq!(two_weeks[13], 1 + 2 + 4);
+        assert!(!is_spiking(&hours, now));
+        assert!(is_spiking(&[(now - 5, 10), (now, 12)], now));
+        assert!(!is_spiking(&[(now - 5, 200), (now, 12)], now));
+        assert!(is_spiking(&[(now, 10)], now));
+    }
+}
