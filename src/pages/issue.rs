@@ -9,9 +9,10 @@ use leptos_router::components::{Outlet, A};
 use leptos_router::hooks::use_params_map;
 use serde::{Deserialize, Serialize};
 
-use crate::app::{load_error, HydrationMark};
+use crate::app::{load_error, ActionError, HydrationMark};
 use crate::error::AppError;
-use crate::model::{Issue, Project};
+use crate::model::{Issue, IssueChange, Project, User};
+use crate::pages::actions::{AddComment, DeleteIssues, UpdateIssues};
 use crate::pages::account::format_time;
 use crate::pages::event::{format_ago, EventBody, EventView, LongText};
 
@@ -59,6 +60,12 @@ pub struct IssuePage {
     pub tags: Vec<TagDistribution>,
     /// Oldest first.
     pub activity: Vec<ActivityEntry>,
+    /// The signed-in user, for "assign to me".
+    pub me: User,
+    /// Who the issue can be assigned to.
+    pub assignees: Vec<User>,
+    /// Whether the user may delete the issue (project administrators).
+    pub can_delete: bool,
 }
 
 /// One event of an issue with what the navigation needs.
@@ -87,16 +94,18 @@ async fn require_issue(issue_id: i64) -> Result<(crate::model::User, crate::mode
 
 #[server(prefix = "/_fn", endpoint = "issue_detail")]
 pub async fn issue_detail(issue_id: i64) -> Result<IssuePage, AppError> {
-    let (_, _, issue) = require_issue(issue_id).await?;
+    let (me, role, issue) = require_issue(issue_id).await?;
     let db = &crate::pages::guard::state().db;
     let project = db.project_by_id(issue.project_id).await?.ok_or(AppError::NotFound)?;
     let now = crate::store::now_ms();
     let now_hour = now.div_euclid(HOUR_MS);
-    let counts = db.issue_hourly_counts(issue_id, now_hour - 30 * 24 + 1).await?;
+    let counts = db.hourly_counts(&[issue_id], now_hour - 30 * 24 + 1).await?.remove(&issue_id).unwrap_or_default();
     let (hourly, daily) = buckets(&counts, now_hour);
     let tags = tag_distributions(db.issue_tag_distribution(issue_id, TOP_TAG_VALUES).await?);
-    let activity = activity_entries(&issue, db.issue_activity_log(issue_id).await?);
-    Ok(IssuePage { issue, project, now, hourly, daily, tags, activity })
+    let activity = activity_entries(&issue, db.activity(issue_id).await?);
+    let assignees = crate::triage::assignees(db, &me, issue.project_id).await?;
+    let can_delete = role == crate::model::Role::Admin;
+    Ok(IssuePage { issue, project, now, hourly, daily, tags, activity, me, assignees, can_delete })
 }
 
 /// An event of the issue: `latest`, `oldest` or an event id.
@@ -246,14 +255,14 @@ fn tag_distributions(keys: Vec<crate::store::events::TagKeyCounts>) -> Vec<TagDi
 
 /// The activity log as shown: "first seen" first (from the issue when the log lacks it).
 #[cfg(feature = "ssr")]
-fn activity_entries(issue: &Issue, rows: Vec<crate::store::events::ActivityRow>) -> Vec<ActivityEntry> {
+fn activity_entries(issue: &Issue, rows: Vec<crate::model::Activity>) -> Vec<ActivityEntry> {
     let mut out = Vec::with_capacity(rows.len() + 1);
     if !rows.iter().any(|r| r.kind == "first_seen") {
         out.push(ActivityEntry {
             id: 0,
             kind: "first_seen".into(),
             who: None,
-            detail: issue.first_release.clone(),
+            detail: issue.first_release.as_ref().map(|r| format!("in {r}")),
             at: issue.first_seen,
         });
     }
@@ -263,7 +272,7 @@ fn activity_entries(issue: &Issue, rows: Vec<crate::store::events::ActivityRow>)
         let detail = match r.kind.as_str() {
             "comment" => field("text"),
             "assigned" => field("email").or_else(|| field("assignee")),
-            "first_seen" | "regression" => field("release"),
+            "first_seen" | "regression" | "unignored" => field("release").map(|r| format!("in {r}")),
             "set_ignored" => ignore_detail(&data),
             _ => None,
         };
@@ -302,10 +311,37 @@ fn use_issue_id() -> Memo<i64> {
     Memo::new(move |_| params.with(|p| p.get("id").and_then(|id| id.parse::<i64>().ok()).unwrap_or(0)))
 }
 
+/// The triage actions of the page; their versions make the issue reload.
+#[derive(Clone, Copy)]
+struct Actions {
+    update: ServerAction<UpdateIssues>,
+    delete: ServerAction<DeleteIssues>,
+    comment: ServerAction<AddComment>,
+}
+
 #[component]
 pub fn IssueDetailPage() -> impl IntoView {
     let issue_id = use_issue_id();
-    let detail = Resource::new(move || issue_id.get(), issue_detail);
+    let actions = Actions {
+        update: ServerAction::<UpdateIssues>::new(),
+        delete: ServerAction::<DeleteIssues>::new(),
+        comment: ServerAction::<AddComment>::new(),
+    };
+    let detail = Resource::new(
+        move || (issue_id.get(), actions.update.version().get(), actions.comment.version().get()),
+        |(id, _, _)| issue_detail(id),
+    );
+    // A deleted issue: back to its project's list.
+    let navigate = leptos_router::hooks::use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(n)) = actions.delete.value().get() {
+            if n > 0 {
+                let project = detail.get_untracked().and_then(|d| d.ok()).map(|d| d.project.id);
+                navigate(&project.map(|p| format!("/projects/{p}")).unwrap_or_else(|| "/".into()), Default::default());
+            }
+        }
+    });
+    let comment_text = RwSignal::new(String::new());
     keyboard_shortcuts();
     view! {
         <main class="issue-page">
@@ -313,7 +349,7 @@ pub fn IssueDetailPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match detail.await {
                         Err(e) => load_error(e),
-                        Ok(d) => view! { <IssueHeader d/> }.into_any(),
+                        Ok(d) => view! { <IssueHeader d actions/> }.into_any(),
                     }
                 })}
             </Transition>
@@ -325,7 +361,7 @@ pub fn IssueDetailPage() -> impl IntoView {
                             detail.await.ok().map(|d| view! {
                                 <EventsChart hourly=d.hourly daily=d.daily now=d.now/>
                                 <TagList tags=d.tags/>
-                                <ActivityLog entries=d.activity now=d.now/>
+                                <ActivityLog entries=d.activity now=d.now issue_id=d.issue.id actions text=comment_text/>
                             })
                         })}
                     </Transition>
@@ -335,10 +371,10 @@ pub fn IssueDetailPage() -> impl IntoView {
     }
 }
 
-/// Title, culprit, status and the numbers of the issue.
+/// Title, culprit, status and the numbers of the issue, and the triage actions.
 #[component]
-fn IssueHeader(d: IssuePage) -> impl IntoView {
-    let IssuePage { issue, project, now, .. } = d;
+fn IssueHeader(d: IssuePage, actions: Actions) -> impl IntoView {
+    let IssuePage { issue, project, now, me, assignees, can_delete, .. } = d;
     let status_class = format!("status status-{}", issue.status);
     let seen = |at: i64, release: Option<String>| {
         view! {
@@ -346,6 +382,13 @@ fn IssueHeader(d: IssuePage) -> impl IntoView {
             {release.map(|r| view! { <span class="release" title="Release"><LongText text=r limit=40/></span> })}
         }
     };
+    let ignored_until = (issue.status == "ignored")
+        .then(|| match (issue.ignore_until, issue.ignore_until_count) {
+            (Some(t), _) => Some(format!("until {}", format_time(t))),
+            (None, Some(n)) => Some(format!("until {} more events", (n - issue.event_count).max(0))),
+            _ => None,
+        })
+        .flatten();
     view! {
         <Title text=format!("{} · {}", issue.title, project.name)/>
         <header class="issue-header">
@@ -359,6 +402,7 @@ fn IssueHeader(d: IssuePage) -> impl IntoView {
                     <div class="issue-sub">
                         <span class=format!("level level-{}", issue.level)>{issue.level.clone()}</span>
                         <span class=status_class data-testid="issue-status">{issue.status.clone()}</span>
+                        {ignored_until.map(|u| view! { <span class="muted small">{u}</span> })}
                         {issue.is_regression.then(|| view! { <span class="badge off">"regression"</span> })}
                         <span class="culprit muted"><LongText text=issue.culprit.clone() limit=200/></span>
                     </div>
@@ -368,9 +412,166 @@ fn IssueHeader(d: IssuePage) -> impl IntoView {
                     <div><dt>"Users"</dt><dd>{issue.user_count}</dd></div>
                     <div><dt>"First seen"</dt><dd>{seen(issue.first_seen, issue.first_release.clone())}</dd></div>
                     <div><dt>"Last seen"</dt><dd>{seen(issue.last_seen, issue.last_release.clone())}</dd></div>
+                    <div><dt>"Assignee"</dt><dd class="assignee-name" data-testid="assignee">{issue.assignee_email.clone().unwrap_or_else(|| "nobody".into())}</dd></div>
                 </dl>
             </div>
+            <IssueActions issue me assignees can_delete actions/>
         </header>
+    }
+    .into_any()
+}
+
+/// Resolve / reopen, ignore (forever, for a while, until more events), assign, delete.
+#[component]
+fn IssueActions(issue: Issue, me: User, assignees: Vec<User>, can_delete: bool, actions: Actions) -> impl IntoView {
+    let Actions { update, delete, .. } = actions;
+    let id = issue.id;
+    let menu = RwSignal::new(None::<&'static str>);
+    let confirm_delete = RwSignal::new(false);
+    let until_events = RwSignal::new(String::from("100"));
+    let busy = move || update.pending().get() || delete.pending().get();
+    let change = move |c: IssueChange| {
+        menu.set(None);
+        update.dispatch(UpdateIssues { ids: vec![id], change: c });
+    };
+    let toggle_menu = move |name: &'static str| menu.update(|m| *m = if *m == Some(name) { None } else { Some(name) });
+    let status = issue.status.clone();
+    let assigned_to_me = issue.assignee_id == Some(me.id);
+    let ignore_for = move |minutes: i64, label: &'static str| {
+        view! { <li><button type="button" on:click=move |_| change(IssueChange::Ignore { minutes: Some(minutes), events: None })>{label}</button></li> }
+    };
+    let ignore_events = move |n: i64| {
+        view! { <li><button type="button" on:click=move |_| change(IssueChange::Ignore { minutes: None, events: Some(n) })>{format!("Until {n} more events")}</button></li> }
+    };
+    let resolve_or_reopen = if status == "resolved" {
+        view! {
+            <button type="button" class="primary" data-shortcut="reopen" disabled=busy on:click=move |_| change(IssueChange::Reopen)>
+                "Reopen"<kbd>"u"</kbd>
+            </button>
+        }
+        .into_any()
+    } else {
+        view! {
+            <button type="button" class="primary" data-shortcut="resolve" disabled=busy on:click=move |_| change(IssueChange::Resolve)>
+                "Resolve"<kbd>"r"</kbd>
+            </button>
+            {(status == "ignored").then(|| view! {
+                <button type="button" data-shortcut="reopen" disabled=busy on:click=move |_| change(IssueChange::Reopen)>
+                    "Stop ignoring"<kbd>"u"</kbd>
+                </button>
+            })}
+        }
+        .into_any()
+    };
+    let ignore = (status == "unresolved").then(|| {
+        view! {
+            <div class="menu split">
+                <button type="button" data-shortcut="ignore" disabled=busy title="Ignore until it is reopened"
+                    on:click=move |_| change(IssueChange::Ignore { minutes: None, events: None })>
+                    "Ignore"<kbd>"i"</kbd>
+                </button>
+                <button type="button" class="caret" aria-label="Ignore for a while" aria-haspopup="menu"
+                    aria-expanded=move || (menu.get() == Some("ignore")).to_string()
+                    on:click=move |_| toggle_menu("ignore")>"▾"</button>
+                {move || (menu.get() == Some("ignore")).then(|| view! {
+                    <ul role="menu" data-testid="ignore-menu">
+                        <li class="label">"Ignore for"</li>
+                        {ignore_for(60, "1 hour")}
+                        {ignore_for(24 * 60, "24 hours")}
+                        {ignore_for(7 * 24 * 60, "7 days")}
+                        <li class="sep"></li>
+                        <li class="label">"Ignore until it happens again"</li>
+                        {ignore_events(10)}
+                        {ignore_events(100)}
+                        {ignore_events(1000)}
+                        <li class="until-n">
+                            <form on:submit=move |ev| {
+                                ev.prevent_default();
+                                match until_events.get_untracked().trim().parse::<i64>() {
+                                    Ok(n) if n > 0 => change(IssueChange::Ignore { minutes: None, events: Some(n) }),
+                                    _ => {}
+                                }
+                            }>
+                                <label class="check">"Until"
+                                    <input type="number" min="1" step="1" aria-label="More events"
+                                        prop:value=move || until_events.get()
+                                        on:input=move |ev| until_events.set(event_target_value(&ev))/>
+                                    "more events"
+                                </label>
+                                <button type="submit" class="small">"Ignore"</button>
+                            </form>
+                        </li>
+                    </ul>
+                })}
+            </div>
+        }
+    });
+    let assign_label = issue.assignee_email.clone().map(|e| format!("Assigned to {e}")).unwrap_or_else(|| "Assign".into());
+    let my_id = me.id;
+    let my_email = me.email.clone();
+    let has_assignee = issue.assignee_id.is_some();
+    let current = issue.assignee_id;
+    let assign = view! {
+        <div class="menu">
+            <button type="button" aria-haspopup="menu" data-testid="assign"
+                aria-expanded=move || (menu.get() == Some("assign")).to_string()
+                on:click=move |_| toggle_menu("assign")>
+                <LongText text=assign_label limit=40/>" ▾"
+            </button>
+            {move || (menu.get() == Some("assign")).then(|| {
+                let others: Vec<User> = assignees.iter().filter(|u| u.id != my_id).cloned().collect();
+                view! {
+                    <ul role="menu" data-testid="assign-menu">
+                        <li><button type="button" disabled=current == Some(my_id)
+                            on:click=move |_| change(IssueChange::Assign { user_id: Some(my_id) })>{format!("Me ({my_email})")}</button></li>
+                        {(!others.is_empty()).then(|| view! { <li class="sep"></li> })}
+                        {others.into_iter().map(|u| {
+                            let uid = u.id;
+                            view! { <li><button type="button" disabled=current == Some(uid)
+                                on:click=move |_| change(IssueChange::Assign { user_id: Some(uid) })>{u.email}</button></li> }
+                        }).collect_view()}
+                        {has_assignee.then(|| view! {
+                            <li class="sep"></li>
+                            <li><button type="button" on:click=move |_| change(IssueChange::Assign { user_id: None })>"Nobody"</button></li>
+                        })}
+                    </ul>
+                }
+            })}
+        </div>
+        {(!assigned_to_me).then(|| view! {
+            <button type="button" data-shortcut="assign-me" disabled=busy
+                on:click=move |_| change(IssueChange::Assign { user_id: Some(my_id) })>
+                "Assign to me"<kbd>"a"</kbd>
+            </button>
+        })}
+    };
+    let remove = can_delete.then(|| {
+        view! {
+            {move || if confirm_delete.get() {
+                view! {
+                    <span class="confirm" role="alertdialog" aria-label="Delete this issue?">
+                        <span class="small">"Delete this issue and all its events?"</span>
+                        <button type="button" class="danger" data-testid="confirm-delete" disabled=busy
+                            on:click=move |_| { delete.dispatch(DeleteIssues { ids: vec![id] }); }>"Delete"</button>
+                        <button type="button" on:click=move |_| confirm_delete.set(false)>"Cancel"</button>
+                    </span>
+                }.into_any()
+            } else {
+                view! { <button type="button" class="danger" on:click=move |_| confirm_delete.set(true)>"Delete"</button> }.into_any()
+            }}
+        }
+    });
+    view! {
+        <div class="issue-actions" data-testid="issue-actions">
+            {move || menu.get().is_some().then(|| view! { <div class="menu-backdrop" on:click=move |_| menu.set(None)></div> })}
+            {resolve_or_reopen}
+            {ignore}
+            {assign}
+            <span class="spacer"></span>
+            {remove}
+        </div>
+        <ActionError action=update/>
+        <ActionError action=delete/>
     }
     .into_any()
 }
@@ -477,9 +678,22 @@ pub fn format_pct(p: f64) -> String {
     }
 }
 
-/// What happened to the issue, oldest first.
+/// What happened to the issue, oldest first, and a box to comment.
 #[component]
-fn ActivityLog(entries: Vec<ActivityEntry>, now: i64) -> impl IntoView {
+fn ActivityLog(entries: Vec<ActivityEntry>, now: i64, issue_id: i64, actions: Actions, text: RwSignal<String>) -> impl IntoView {
+    let comment = actions.comment;
+    // A comment that went through empties the box; one that failed stays for another try.
+    Effect::new(move |_| {
+        if let Some(Ok(())) = comment.value().get() {
+            text.set(String::new());
+        }
+    });
+    let send = move || {
+        let t = text.get_untracked();
+        if !t.trim().is_empty() && !comment.pending().get_untracked() {
+            comment.dispatch(AddComment { issue_id, text: t });
+        }
+    };
     view! {
         <section class="card side-card" data-testid="activity">
             <h2>"Activity"</h2>
@@ -500,6 +714,15 @@ fn ActivityLog(entries: Vec<ActivityEntry>, now: i64) -> impl IntoView {
                     }
                 }).collect_view()}
             </ol>
+            <form class="comment-form" on:submit=move |ev| { ev.prevent_default(); send(); }>
+                <textarea name="text" aria-label="Comment" placeholder="Add a comment… (Ctrl+Enter to send)" maxlength="10000"
+                    prop:value=move || text.get()
+                    on:input=move |ev| text.set(event_target_value(&ev))
+                    on:keydown=move |ev| if ev.key() == "Enter" && (ev.ctrl_key() || ev.meta_key()) { ev.prevent_default(); send(); }>
+                </textarea>
+                <button type="submit" class="small" disabled=move || comment.pending().get() || text.get().trim().is_empty()>"Comment"</button>
+            </form>
+            <ActionError action=comment/>
         </section>
     }
     .into_any()

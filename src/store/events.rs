@@ -1,5 +1,5 @@
 //! Reading one issue's events and aggregates for its detail page: an event with its
-//! neighbours, the raw payload, tag distributions, hourly counts and the activity log.
+//! neighbours, the raw payload and the tag distributions.
 
 use super::ingest::decompress_payload;
 use super::{on_db, Db, Result};
@@ -47,18 +47,6 @@ pub struct TagKeyCounts {
     pub distinct: i64,
     /// (value, count), most frequent first.
     pub top: Vec<(String, i64)>,
-}
-
-/// One entry of an issue's activity log, with the e-mail of who did it (None: Faultline).
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct ActivityRow {
-    pub id: i64,
-    pub kind: String,
-    pub user_id: Option<i64>,
-    pub user_email: Option<String>,
-    /// JSON object.
-    pub data: String,
-    pub created_at: i64,
 }
 
 impl Db {
@@ -144,19 +132,5 @@ impl Db {
             }
         }
         Ok(out)
-    }
-
-    /// An issue's event counts per hour (hour = epoch ms / 3600000) from `since_hour` on.
-    pub async fn issue_hourly_counts(&self, issue_id: i64, since_hour: i64) -> Result<Vec<(i64, i64)>> {
-        let sql = "SELECT hour, count FROM issue_hourly WHERE issue_id = $1 AND hour >= $2 ORDER BY hour";
-        Ok(on_db!(self, |pool| sqlx::query_as(sql).bind(issue_id).bind(since_hour).fetch_all(pool).await?))
-    }
-
-    /// An issue's activity log, oldest first, with who did what.
-    pub async fn issue_activity_log(&self, issue_id: i64) -> Result<Vec<ActivityRow>> {
-        let sql = "SELECT a.id, a.kind, a.user_id, u.email AS user_email, a.data, a.created_at \
-                   FROM issue_activity a LEFT JOIN users u ON u.id = a.user_id \
-                   WHERE a.issue_id = $1 ORDER BY a.id";
-        Ok(on_db!(self, |pool| sqlx::query_as::<_, ActivityRow>(sql).bind(issue_id).fetch_all(pool).await?))
     }
 }
