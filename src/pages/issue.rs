@@ -12,8 +12,8 @@ use serde::{Deserialize, Serialize};
 use crate::app::{load_error, ActionError, HydrationMark};
 use crate::error::AppError;
 use crate::model::{Issue, IssueChange, Project, User};
-use crate::pages::actions::{AddComment, DeleteIssues, UpdateIssues};
 use crate::pages::account::format_time;
+use crate::pages::actions::{AddComment, DeleteIssues, UpdateIssues};
 use crate::pages::event::{format_ago, EventBody, EventView, LongText};
 
 const HOUR_MS: i64 = 3_600_000;
@@ -506,7 +506,8 @@ fn IssueActions(issue: Issue, me: User, assignees: Vec<User>, can_delete: bool, 
             </div>
         }
     });
-    let assign_label = issue.assignee_email.clone().map(|e| format!("Assigned to {e}")).unwrap_or_else(|| "Assign".into());
+    let assign_label =
+        issue.assignee_email.clone().map(|e| format!("Assigned to {e}")).unwrap_or_else(|| "Assign".into());
     let my_id = me.id;
     let my_email = me.email.clone();
     let has_assignee = issue.assignee_id.is_some();
@@ -680,7 +681,13 @@ pub fn format_pct(p: f64) -> String {
 
 /// What happened to the issue, oldest first, and a box to comment.
 #[component]
-fn ActivityLog(entries: Vec<ActivityEntry>, now: i64, issue_id: i64, actions: Actions, text: RwSignal<String>) -> impl IntoView {
+fn ActivityLog(
+    entries: Vec<ActivityEntry>,
+    now: i64,
+    issue_id: i64,
+    actions: Actions,
+    text: RwSignal<String>,
+) -> impl IntoView {
     let comment = actions.comment;
     // A comment that went through empties the box; one that failed stays for another try.
     Effect::new(move |_| {

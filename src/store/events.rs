@@ -115,10 +115,11 @@ impl Db {
                                ROW_NUMBER() OVER (PARTITION BY key ORDER BY count DESC, value) AS n \
                         FROM issue_tag_values WHERE issue_id = $1) ranked \
                       WHERE n <= $2 ORDER BY key, n";
-        let (totals, values): (Vec<(String, i64, i64)>, Vec<(String, String, i64)>) = on_db!(self, |pool| (
-            sqlx::query_as(totals).bind(issue_id).fetch_all(pool).await?,
-            sqlx::query_as(values).bind(issue_id).bind(top).fetch_all(pool).await?,
-        ));
+        // (key, events with it, distinct values); (key, value, count)
+        let totals: Vec<(String, i64, i64)> =
+            on_db!(self, |pool| sqlx::query_as(totals).bind(issue_id).fetch_all(pool).await?);
+        let values: Vec<(String, String, i64)> =
+            on_db!(self, |pool| sqlx::query_as(values).bind(issue_id).bind(top).fetch_all(pool).await?);
         let mut out: Vec<TagKeyCounts> = totals
             .into_iter()
             .map(|(key, total, distinct)| TagKeyCounts { key, total, distinct, top: Vec::new() })

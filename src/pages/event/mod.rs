@@ -352,7 +352,7 @@ fn Breadcrumbs(crumbs: Vec<Crumb>, event_time: i64) -> impl IntoView {
         .enumerate()
         .map(|(i, c)| {
             let early = i + SHOWN < n;
-            let time_title = c.time.map(|t| crate::pages::account::format_time(t)).unwrap_or_default();
+            let time_title = c.time.map(crate::pages::account::format_time).unwrap_or_default();
             let offset = c.offset_ms.map(format_offset).unwrap_or_default();
             view! {
                 <tr class=format!("crumb crumb-{}", c.level) class:hidden=move || early && !show_all.get()>
