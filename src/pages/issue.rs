@@ -505,6 +505,7 @@ fn IssueActions(issue: Issue, me: User, assignees: Vec<User>, can_delete: bool, 
                 })}
             </div>
         }
+        .into_any()
     });
     let assign_label =
         issue.assignee_email.clone().map(|e| format!("Assigned to {e}")).unwrap_or_else(|| "Assign".into());
@@ -545,7 +546,8 @@ fn IssueActions(issue: Issue, me: User, assignees: Vec<User>, can_delete: bool, 
                 "Assign to me"<kbd>"a"</kbd>
             </button>
         })}
-    };
+    }
+    .into_any();
     let remove = can_delete.then(|| {
         view! {
             {move || if confirm_delete.get() {
@@ -561,6 +563,7 @@ fn IssueActions(issue: Issue, me: User, assignees: Vec<User>, can_delete: bool, 
                 view! { <button type="button" class="danger" on:click=move |_| confirm_delete.set(true)>"Delete"</button> }.into_any()
             }}
         }
+        .into_any()
     });
     view! {
         <div class="issue-actions" data-testid="issue-actions">

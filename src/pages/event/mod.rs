@@ -370,6 +370,7 @@ fn Breadcrumbs(crumbs: Vec<Crumb>, event_time: i64) -> impl IntoView {
                     <td class="crumb-time" title=time_title>{offset}</td>
                 </tr>
             }
+            .into_any()
         })
         .collect_view();
     view! {
