@@ -11,8 +11,9 @@ use crate::model::User;
 use crate::pages::{
     account::AccountPage,
     issue::{EventPanel, IssueDetailPage},
+    issues::{AllIssuesPage, ProjectIssuesPage},
     login::{LoginPage, LogoutButton},
-    project::ProjectPage,
+    project::ProjectSettingsPage,
     projects::HomePage,
     setup::SetupPage,
     users::UsersPage,
@@ -47,7 +48,9 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/setup") view=SetupPage/>
                 <Route path=path!("/login") view=LoginPage/>
                 <Route path=path!("/") view=|| view! { <Nav/><HomePage/> }/>
-                <Route path=path!("/projects/:id") view=|| view! { <Nav/><ProjectPage/> }/>
+                <Route path=path!("/issues") view=|| view! { <Nav/><AllIssuesPage/> }/>
+                <Route path=path!("/projects/:id") view=|| view! { <Nav/><ProjectIssuesPage/> }/>
+                <Route path=path!("/projects/:id/settings") view=|| view! { <Nav/><ProjectSettingsPage/> }/>
                 <ParentRoute path=path!("/issues/:id") view=|| view! { <Nav/><IssueDetailPage/> }>
                     <Route path=path!("") view=EventPanel/>
                     <Route path=path!("events/:event_id") view=EventPanel/>
@@ -73,6 +76,7 @@ fn Nav() -> impl IntoView {
             <A href="/" attr:class="brand">"Faultline"</A>
             <nav>
                 <A href="/">"Projects"</A>
+                <A href="/issues">"Issues"</A>
                 <Suspense>
                     {move || Suspend::new(async move {
                         match user.await {

@@ -49,11 +49,15 @@ test('an issue of two chained-exception events sent by the Python SDK', async ({
 
   execFileSync(python, [script, dsn], { stdio: 'pipe', timeout: 60_000 });
 
+  // From the project's issue list to the issue.
   await page.reload();
   await ready(page);
-  const row = page.locator('tr[data-issue-id]').filter({ hasText: 'RuntimeError' });
+  const row = page.locator('table.issues tbody tr').filter({ hasText: 'RuntimeError' });
   await expect(row).toHaveCount(1);
-  issueUrl = `/issues/${await row.getAttribute('data-issue-id')}`;
+  await row.locator('a.title').click();
+  await expect(page).toHaveURL(/\/issues\/\d+$/);
+  await expect(page.getByTestId('event')).toBeVisible();
+  issueUrl = new URL(page.url()).pathname;
 });
 
 test('the stack trace, with source context, the error line and library frames', async ({ page }) => {

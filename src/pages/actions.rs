@@ -8,7 +8,9 @@ use crate::error::AppError;
 use crate::model::{IssueChange, User};
 
 /// Resolves, reopens, ignores or assigns the issues; returns how many changed.
-#[server(prefix = "/_fn", endpoint = "update_issues")]
+/// JSON arguments: the URL encoding drops `None` fields, so `Ignore` forever and
+/// `Assign { user_id: None }` arrived without their `change`.
+#[server(prefix = "/_fn", endpoint = "update_issues", input = leptos::server_fn::codec::Json)]
 pub async fn update_issues(ids: Vec<i64>, change: IssueChange) -> Result<u64, AppError> {
     use crate::pages::guard::{require_user, state};
     let user = require_user().await?;

@@ -375,7 +375,7 @@ pub fn IssueDetailPage() -> impl IntoView {
 #[component]
 fn IssueHeader(d: IssuePage, actions: Actions) -> impl IntoView {
     let IssuePage { issue, project, now, me, assignees, can_delete, .. } = d;
-    let status_class = format!("status status-{}", issue.status);
+    let status_class = format!("issue-status issue-status-{}", issue.status);
     let seen = |at: i64, release: Option<String>| {
         view! {
             <span title=format_time(at)>{format_ago(now, at)}</span>

@@ -5,6 +5,7 @@ pub mod actions;
 pub mod event;
 pub mod guard;
 pub mod issue;
+pub mod issues;
 pub mod login;
 pub mod project;
 pub mod projects;
