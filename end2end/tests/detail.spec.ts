@@ -50,14 +50,12 @@ test('an issue of two chained-exception events sent by the Python SDK', async ({
   execFileSync(python, [script, dsn], { stdio: 'pipe', timeout: 60_000 });
 
   // From the project's issue list to the issue.
-  await page.reload();
-  await ready(page);
+  await page.goto(projectUrl);
   const row = page.locator('table.issues tbody tr').filter({ hasText: 'RuntimeError' });
   await expect(row).toHaveCount(1);
-  await row.locator('a.title').click();
-  await expect(page).toHaveURL(/\/issues\/\d+$/);
-  await expect(page.getByTestId('event')).toBeVisible();
-  issueUrl = new URL(page.url()).pathname;
+  issueUrl = (await row.locator('a.title').getAttribute('href'))!;
+  expect(issueUrl).toMatch(/^\/issues\/\d+$/);
+  await openIssue(page);
 });
 
 test('the stack trace, with source context, the error line and library frames', async ({ page }) => {
@@ -213,6 +211,12 @@ test('resolve, reopen, ignore, assign and comment', async ({ page }) => {
   await expect(status).toHaveText('unresolved');
   await expect(activity).toContainText(`${admin.email} reopened it`);
 
+  // Keyboard: i ignores (forever), u brings it back.
+  await page.keyboard.press('i');
+  await expect(status).toHaveText('ignored');
+  await page.keyboard.press('u');
+  await expect(status).toHaveText('unresolved');
+
   // Ignore for 24 hours, from the menu; then stop ignoring.
   await page.getByRole('button', { name: 'Ignore for a while' }).click();
   await page.getByTestId('ignore-menu').getByRole('button', { name: '24 hours' }).click();
@@ -234,14 +238,14 @@ test('resolve, reopen, ignore, assign and comment', async ({ page }) => {
   await box.fill('Looks like the <b>payment</b> gateway. r');
   await box.press('r');
   await page.getByRole('button', { name: 'Comment', exact: true }).click();
-  await expect(activity.locator('.act-comment')).toHaveText('Looks like the <b>payment</b> gateway. rr');
-  await expect(activity.locator('.act-comment b')).toHaveCount(0);
+  await expect(activity.locator('.comment-text')).toHaveText('Looks like the <b>payment</b> gateway. rr');
+  await expect(activity.locator('.comment-text b')).toHaveCount(0);
   await expect(box).toHaveValue('');
   await expect(status).toHaveText('unresolved');
 
   // Everything is still there after a reload.
   await openIssue(page);
-  await expect(activity.locator('.act-comment')).toHaveText('Looks like the <b>payment</b> gateway. rr');
+  await expect(activity.locator('.comment-text')).toHaveText('Looks like the <b>payment</b> gateway. rr');
   await expect(activity).toContainText('saw it first');
 });
 

@@ -719,7 +719,7 @@ fn ActivityLog(
                                 {(!is_comment).then(|| a.detail.clone().map(|d| view! { " " <span class="act-detail"><LongText text=d limit=80/></span> }))}
                                 <span class="act-time muted" title=format_time(a.at)>{format_ago(now, a.at)}</span>
                             </div>
-                            {is_comment.then(|| a.detail.clone().map(|d| view! { <p class="act-comment"><LongText text=d limit=1000/></p> }))}
+                            {is_comment.then(|| a.detail.clone().map(|d| view! { <p class="comment-text"><LongText text=d limit=1000/></p> }))}
                         </li>
                     }
                 }).collect_view()}
