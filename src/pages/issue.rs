@@ -809,7 +809,7 @@ fn ShownEvent(p: EventPage) -> impl IntoView {
                 {link(p.older.clone(), "‹ Older", "older", "Older event (j, ←)")}
                 {link(p.newer.clone(), "Newer ›", "newer", "Newer event (k, →)")}
                 {link((!at_latest).then(|| "latest".to_string()), "Latest", "", "Latest event")}
-                <span class="muted small">{format!("{} events", p.total)}</span>
+                <span class="muted small">{if p.total == 1 { "1 event".to_string() } else { format!("{} events", p.total) }}</span>
             </div>
         </div>
         <article class="card event" data-testid="event" data-event-id=data_id>

@@ -74,6 +74,8 @@ pub fn EventBody(event: EventView) -> impl IntoView {
         errors,
     } = event;
     let chained = exceptions.len() > 1;
+    // Library frames fold away in every trace once the event has frames of the application.
+    let fold = exceptions.iter().filter_map(|e| e.stack.as_ref()).chain(stacktrace.as_ref()).any(StackView::has_in_app);
     let n_exceptions = exceptions.len();
     // Message events show their message on top; error events whose message differs from
     // their exception show it too.
@@ -106,14 +108,14 @@ pub fn EventBody(event: EventView) -> impl IntoView {
                 <h3>{if chained { format!("Exceptions ({n_exceptions}, most recent first)") } else { "Exception".to_string() }}</h3>
                 {exceptions.into_iter().enumerate().map(|(i, e)| view! {
                     {(i > 0).then(|| view! { <div class="exc-cause">"caused by"</div> })}
-                    <Exception exc=e/>
+                    <Exception exc=e fold/>
                 }).collect_view()}
             </section>
         })}
         {stacktrace.map(|s| view! {
             <section class="ev-section" id="stacktrace">
                 <h3>"Stack trace"</h3>
-                <StackTrace stack=s/>
+                <StackTrace stack=s fold/>
             </section>
         })}
         {(!breadcrumbs.is_empty()).then(|| view! { <Breadcrumbs crumbs=breadcrumbs event_time=timestamp/> })}
@@ -182,7 +184,7 @@ pub fn EventBody(event: EventView) -> impl IntoView {
 
 /// One exception: type, value, mechanism and stack trace.
 #[component]
-fn Exception(exc: ExceptionView) -> impl IntoView {
+fn Exception(exc: ExceptionView, fold: bool) -> impl IntoView {
     let unhandled = exc.mechanism.as_ref().and_then(|m| m.handled) == Some(false);
     view! {
         <div class="exception" data-testid="exception">
@@ -198,7 +200,7 @@ fn Exception(exc: ExceptionView) -> impl IntoView {
             </div>
             {(!exc.value.is_empty()).then(|| view! { <pre class="exc-value"><LongText text=exc.value.clone() limit=1000/></pre> })}
             {match exc.stack {
-                Some(s) => view! { <StackTrace stack=s/> }.into_any(),
+                Some(s) => view! { <StackTrace stack=s fold/> }.into_any(),
                 None => view! { <p class="muted small">"No stack trace."</p> }.into_any(),
             }}
         </div>
@@ -206,11 +208,11 @@ fn Exception(exc: ExceptionView) -> impl IntoView {
     .into_any()
 }
 
-/// Frames newest first (a toggle turns the order around); library frames folded away when
-/// the trace has frames of the application, each run of them behind a toggle.
+/// Frames newest first (a toggle turns the order around). With `fold` (the event has frames
+/// of the application), library frames are folded away, each run of them behind a toggle.
 #[component]
-pub fn StackTrace(stack: StackView) -> impl IntoView {
-    let has_in_app = stack.has_in_app();
+pub fn StackTrace(stack: StackView, fold: bool) -> impl IntoView {
+    let has_in_app = fold;
     let library = stack.frames.iter().filter(|f| !f.in_app).count();
     let show_library = RwSignal::new(!has_in_app);
     let oldest_first = RwSignal::new(false);
@@ -222,7 +224,7 @@ pub fn StackTrace(stack: StackView) -> impl IntoView {
     let mut items = Vec::with_capacity(n + 4);
     let mut i = 0;
     while i < n {
-        if has_in_app && !frames[i].in_app {
+        if has_in_app && !frames[i].in_app && (i == 0 || frames[i - 1].in_app) {
             let run = frames[i..].iter().take_while(|f| !f.in_app).count();
             items.push(
                 view! {
@@ -281,6 +283,7 @@ fn Frame(frame: FrameView, open: bool, hidden: Signal<bool>) -> impl IntoView {
         frame;
     // Java-style frames name the class in `module`; say it when the file does not.
     let module = module.filter(|m| *m != file);
+    let no_file = file.is_empty() && module.is_none();
     let package = package.filter(|p| *p != file && !p.ends_with(&file));
     let n_vars = vars.len();
     let toggle = move || {
@@ -294,9 +297,9 @@ fn Frame(frame: FrameView, open: bool, hidden: Signal<bool>) -> impl IntoView {
             aria-expanded=move || expandable.then(|| expanded.get().to_string())
             on:click=move |_| toggle()
             on:keydown=move |ev| if ev.key() == "Enter" || ev.key() == " " { ev.prevent_default(); toggle() }>
-            <span class="frame-file" title=abs_path.clone().unwrap_or_default()>{file}</span>
+            {(!file.is_empty()).then(|| view! { <span class="frame-file" title=abs_path.clone().unwrap_or_default()>{file}</span> })}
             {module.map(|m| view! { <span class="frame-module">{m}</span> })}
-            {function.map(|f| view! { " in " <span class="frame-fn">{f}</span> })}
+            {function.map(|f| view! { {(!no_file).then_some(" in ")} <span class="frame-fn">{f}</span> })}
             {lineno.map(|l| view! { " at line " <span class="frame-line">{match colno { Some(c) => format!("{l}:{c}"), None => l.to_string() }}</span> })}
             {package.map(|p| view! { <span class="frame-pkg" title=p.clone()>{p.rsplit(['/', '\\']).next().unwrap_or_default().to_string()}</span> })}
             {instruction_addr.map(|a| view! { <span class="frame-addr">{a}</span> })}
@@ -390,7 +393,7 @@ fn Breadcrumbs(crumbs: Vec<Crumb>, event_time: i64) -> impl IntoView {
                         <td class="crumb-cat">"exception"</td>
                         <td class="crumb-msg muted">"This event"</td>
                         <td class="crumb-level"></td>
-                        <td class="crumb-time" title=crate::pages::account::format_time(event_time)>"0.0s"</td>
+                        <td class="crumb-time" title=crate::pages::account::format_time(event_time)>"0ms"</td>
                     </tr>
                 </tbody>
             </table>

@@ -151,7 +151,8 @@ pub struct SdkView {
     pub packages: Vec<String>,
 }
 
-/// A time offset as the breadcrumbs show it: `-1.3s`, `-42s`, `-3m 05s`, `-2h 10m`, `-3d 4h`.
+/// A time offset as the breadcrumbs show it: `-40ms`, `-1.3s`, `-42s`, `-3m 05s`, `-2h 10m`,
+/// `-3d 4h`.
 pub fn format_offset(ms: i64) -> String {
     let sign = if ms < 0 {
         "-"
@@ -161,7 +162,9 @@ pub fn format_offset(ms: i64) -> String {
         ""
     };
     let a = ms.unsigned_abs();
-    let body = if a < 10_000 {
+    let body = if a < 1000 {
+        format!("{a}ms")
+    } else if a < 10_000 {
         format!("{}.{}s", a / 1000, a % 1000 / 100)
     } else if a < 60_000 {
         format!("{}s", a / 1000)

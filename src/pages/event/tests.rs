@@ -84,7 +84,20 @@ fn frames_in_app_and_library() {
     ]}}]}})));
     assert!(page.contains("2 library frames"), "{page}");
     assert!(page.contains("Show 2 library frames"), "{page}");
+    assert!(!page.contains("1 library frame"), "one fold per run of library frames: {page}");
     assert!(page.contains("in app"), "{page}");
+
+    // Once the event has frames of the application, a cause made of library frames only is
+    // folded too; an event without any shows every frame.
+    let page = html(view_of(json!({"exception": {"values": [
+        {"type": "Cause", "stacktrace": {"frames": [{"filename": "lib.py", "function": "l1"}, {"filename": "lib.py", "function": "l2"}]}},
+        {"type": "E", "stacktrace": {"frames": [{"filename": "app.py", "function": "mine", "in_app": true}]}},
+    ]}})));
+    assert_eq!(page.matches("2 library frames").count(), 2, "the fold and its toggle: {page}");
+    let page = html(view_of(json!({"exception": {"values": [
+        {"type": "E", "stacktrace": {"frames": [{"filename": "lib.py", "function": "l1"}, {"filename": "lib.py", "function": "l2"}]}},
+    ]}})));
+    assert!(!page.contains("library frame"), "{page}");
 }
 
 #[test]
@@ -154,8 +167,9 @@ fn breadcrumbs_are_timed_relative_to_the_error() {
 #[test]
 fn offsets_and_ages() {
     for (ms, text) in [
-        (0, "0.0s"),
-        (-250, "-0.2s"),
+        (0, "0ms"),
+        (-40, "-40ms"),
+        (-1_250, "-1.2s"),
         (1_500, "+1.5s"),
         (-42_000, "-42s"),
         (-3_605_000, "-1h 00m"),
