@@ -327,10 +327,31 @@ pub fn IssueDetailPage() -> impl IntoView {
         delete: ServerAction::<DeleteIssues>::new(),
         comment: ServerAction::<AddComment>::new(),
     };
+    // Bumped by live updates (new events, someone else's triage): the header and the sidebar
+    // reload; the event being read stays as it is.
+    let live = RwSignal::new(0u64);
     let detail = Resource::new(
-        move || (issue_id.get(), actions.update.version().get(), actions.comment.version().get()),
-        |(id, _, _)| issue_detail(id),
+        move || (issue_id.get(), actions.update.version().get(), actions.comment.version().get(), live.get()),
+        |(id, ..)| issue_detail(id),
     );
+    #[cfg(feature = "hydrate")]
+    {
+        let project_id = Memo::new(move |_| detail.get().and_then(|d| d.ok()).map(|d| d.project.id));
+        Effect::new(move |_| {
+            use leptos::wasm_bindgen::closure::Closure;
+            use leptos::wasm_bindgen::JsCast;
+            let Some(project) = project_id.get() else { return };
+            let Ok(source) = leptos::web_sys::EventSource::new(&format!("/_live/issues?project={project}")) else {
+                return;
+            };
+            let on_message =
+                Closure::<dyn FnMut(leptos::web_sys::MessageEvent)>::new(move |_| live.update(|n| *n += 1));
+            source.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+            on_message.forget();
+            let source = send_wrapper::SendWrapper::new(source);
+            on_cleanup(move || source.close());
+        });
+    }
     // A deleted issue: back to its project's list.
     let navigate = leptos_router::hooks::use_navigate();
     Effect::new(move |_| {
