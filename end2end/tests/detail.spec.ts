@@ -2,6 +2,7 @@ import { test, expect, type Page } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { randomUUID } from 'node:crypto';
 
 // The issue page: a chained Python exception sent twice by the real sentry-sdk, read the way
 // a developer reads it (stack trace, breadcrumbs, request, user, tags), navigated event by
@@ -15,6 +16,7 @@ const evil = '<script>window.__owned=1</script>';
 
 let issueUrl = '';
 let projectUrl = '';
+let dsn = '';
 
 async function ready(page: Page) {
   await page.waitForSelector('body[data-hydrated]');
@@ -45,7 +47,7 @@ test('an issue of two chained-exception events sent by the Python SDK', async ({
   await page.getByRole('button', { name: 'Create project' }).click();
   await expect(page).toHaveURL(/\/projects\/\d+$/);
   projectUrl = new URL(page.url()).pathname;
-  const dsn = await page.getByTestId('dsn').inputValue();
+  dsn = await page.getByTestId('dsn').inputValue();
 
   execFileSync(python, [script, dsn], { stdio: 'pipe', timeout: 60_000 });
 
@@ -195,6 +197,24 @@ test('the raw event JSON, in the page and as a download', async ({ page, playwri
   expect(res.status()).toBe(303);
   expect(res.headers()['location']).toContain('/login');
   await anonymous.dispose();
+});
+
+test('a new event of the issue shows up without a reload', async ({ page }) => {
+  await signIn(page);
+  await openIssue(page);
+  await expect(page.getByTestId('issue-events')).toHaveText('2');
+  // The latest event again, under a new id: it groups into this issue.
+  const eventId = await page.getByTestId('event').getAttribute('data-event-id');
+  const stored = await (await page.request.get(`${issueUrl}/events/${eventId}/json`)).json();
+  const event = { ...stored, event_id: randomUUID().replace(/-/g, ''), timestamp: Date.now() / 1000 };
+  const [, key, host, project] = dsn.match(/^http:\/\/([0-9a-f]+)@([^/]+)\/(\d+)$/)!;
+  const res = await page.request.post(`http://${host}/api/${project}/envelope/?sentry_key=${key}&sentry_version=7`, {
+    data: `{}\n{"type":"event"}\n${JSON.stringify(event)}\n`,
+    headers: { 'content-type': 'text/plain' },
+  });
+  expect(res.status()).toBe(200);
+  await expect(page.getByTestId('issue-events')).toHaveText('3');
+  await expect(page.getByTestId('tag-distribution').locator('[data-tag="environment"]')).toContainText('3');
 });
 
 test('resolve, reopen, ignore, assign and comment', async ({ page }) => {
