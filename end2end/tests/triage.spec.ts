@@ -141,7 +141,7 @@ test('resolve, ignore and reopen move issues between views; bulk actions', async
   await page.getByRole('button', { name: 'Resolve', exact: true }).click();
   await expect(rows(page)).toHaveCount(6);
   await expect(row(page, 'KeyError')).toHaveCount(0);
-  await page.getByRole('tab', { name: 'Resolved' }).click();
+  await page.getByRole('tab', { name: 'Resolved', exact: true }).click();
   await expect(page).toHaveURL(/is%3Aresolved/);
   await expect(rows(page)).toHaveCount(1);
   await expect(rows(page).first()).toContainText('KeyError');
@@ -150,7 +150,7 @@ test('resolve, ignore and reopen move issues between views; bulk actions', async
   await row(page, 'KeyError').getByRole('checkbox').check();
   await page.getByRole('button', { name: 'Reopen' }).click();
   await expect(rows(page)).toHaveCount(0);
-  await page.getByRole('tab', { name: 'Unresolved' }).click();
+  await page.getByRole('tab', { name: 'Unresolved', exact: true }).click();
   await expect(rows(page)).toHaveCount(7);
 
   // Ignore two at once, find them under Ignored.
@@ -159,7 +159,7 @@ test('resolve, ignore and reopen move issues between views; bulk actions', async
   await expect(page.getByTestId('selected-count')).toHaveText('2 selected');
   await page.getByRole('button', { name: 'Ignore', exact: true }).click();
   await expect(rows(page)).toHaveCount(5);
-  await page.getByRole('tab', { name: 'Ignored' }).click();
+  await page.getByRole('tab', { name: 'Ignored', exact: true }).click();
   await expect(rows(page)).toHaveCount(2);
 
   // Select all on the page, reopen all, then assign two to me.
@@ -167,7 +167,7 @@ test('resolve, ignore and reopen move issues between views; bulk actions', async
   await expect(page.getByTestId('selected-count')).toHaveText('2 selected');
   await page.getByRole('button', { name: 'Reopen' }).click();
   await expect(rows(page)).toHaveCount(0);
-  await page.getByRole('tab', { name: 'All' }).click();
+  await page.getByRole('tab', { name: 'All', exact: true }).click();
   await expect(rows(page)).toHaveCount(7);
   await row(page, 'DatabaseError').getByRole('checkbox').check();
   await page.getByLabel('Assign selected').selectOption({ label: 'me' });

@@ -1,0 +1,16 @@
+import { chromium } from 'playwright-core';
+const b = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless','--no-sandbox','--disable-gpu'] });
+const p = await b.newPage();
+p.on('console', m => console.log('CONSOLE', m.type(), m.text().slice(0, 2000)));
+p.on('pageerror', e => console.log('PAGEERROR', e.message.slice(0, 2000)));
+const base = process.env.BASE || 'http://127.0.0.1:8111';
+await p.goto(base + '/login');
+await p.waitForSelector('body[data-hydrated]');
+await p.fill('input[type=email]', 'admin@example.com');
+await p.fill('input[type=password]', 'correct horse battery');
+await p.click('button[type=submit]');
+await p.waitForTimeout(1500);
+await p.goto(base + (process.env.PAGE || '/projects/1'));
+await p.waitForTimeout(4000);
+console.log('hydrated:', await p.evaluate(() => document.body.hasAttribute('data-hydrated')));
+await b.close();
