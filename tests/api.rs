@@ -429,11 +429,11 @@ async fn issue_list_sorts_searches_and_pages() {
             .await;
         assert_eq!(r.headers().get("x-sentry-direct-hit").unwrap(), "1");
         let body: Value = r.json().await.unwrap();
-        assert_eq!(ids(&body), [b.clone()]);
+        assert_eq!(ids(&body), [b.as_str()]);
         assert_eq!(body[0]["matchingEventId"], json!(event_id));
         let path = format!("/api/0/projects/acme/backend/issues/?query=BACKEND-{c}&shortIdLookup=1");
         let (_, by_short_id) = api.get(&path, &api.member).await;
-        assert_eq!(ids(&by_short_id), [c.clone()]);
+        assert_eq!(ids(&by_short_id), [c.as_str()]);
         t
     })
     .await;
@@ -546,7 +546,7 @@ async fn status_assignment_and_deletion() {
         let (unresolved, _, _) = api.list("?limit=100", &api.member).await;
         assert!(!unresolved.contains(&a));
         let (resolved, _, _) = api.list("?query=is:resolved", &api.member).await;
-        assert_eq!(resolved, [a.clone()]);
+        assert_eq!(resolved, [a.as_str()]);
 
         // Ignored for 30 minutes, then ignored for good, then unresolved again.
         let (_, body) =
@@ -557,7 +557,7 @@ async fn status_assignment_and_deletion() {
         let (_, body) = api.put(&issue_url, &api.member, json!({"status": "ignored"})).await;
         assert_eq!((body["statusDetails"].clone(), body["substatus"].clone()), (json!({}), json!("archived_forever")));
         let (ignored, _, _) = api.list("?query=is:ignored", &api.member).await;
-        assert_eq!(ignored, [a.clone()]);
+        assert_eq!(ignored, [a.as_str()]);
         let (_, body) = api.put(&issue_url, &api.member, json!({"status": "unresolved"})).await;
         assert_eq!(body["status"], "unresolved");
         let (unresolved, _, _) = api.list("?limit=100", &api.member).await;
@@ -572,7 +572,7 @@ async fn status_assignment_and_deletion() {
             json!({"type": "user", "id": api.member_id.to_string(), "name": "member@example.com", "email": "member@example.com"})
         );
         let (assigned, _, _) = api.list("?query=assigned:me", &api.member).await;
-        assert_eq!(assigned, [a.clone()]);
+        assert_eq!(assigned, [a.as_str()]);
         let (_, body) = api.put(&issue_url, &api.member, json!({"assignedTo": "Member@Example.com"})).await;
         assert_eq!(body["assignedTo"]["id"], json!(api.member_id.to_string()));
         let (_, body) = api.put(&issue_url, &api.member, json!({"assignedTo": ""})).await;

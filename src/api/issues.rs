@@ -208,7 +208,6 @@ pub async fn detail(
 }
 
 /// What a `PUT` asks for: an assignment (`None`: nobody) and a status with its details.
-#[derive(Default)]
 struct Changes {
     assign: Option<Option<User>>,
     status: Option<(&'static str, IssueChange, Value)>,
@@ -233,8 +232,7 @@ async fn parse_changes(db: &Db, body: &[u8]) -> Result<Changes, ApiError> {
             Some(_) => Err(ApiError::BadRequest(format!("{key} must be a whole number."))),
         }
     };
-    let mut changes = Changes::default();
-    changes.status = match obj.get("status") {
+    let status = match obj.get("status") {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) => Some(match s.as_str() {
             "resolved" | "resolvedInNextRelease" | "resolvedInUpcomingRelease" => {
@@ -260,7 +258,7 @@ async fn parse_changes(db: &Db, body: &[u8]) -> Result<Changes, ApiError> {
         }),
         Some(_) => return Err(ApiError::BadRequest("status must be a string.".into())),
     };
-    changes.assign = match obj.get("assignedTo") {
+    let assign = match obj.get("assignedTo") {
         None => None,
         Some(Value::Null) => Some(None),
         Some(Value::String(s)) if s.trim().is_empty() => Some(None),
@@ -268,7 +266,7 @@ async fn parse_changes(db: &Db, body: &[u8]) -> Result<Changes, ApiError> {
         Some(Value::Number(n)) => Some(Some(actor(db, &n.to_string()).await?)),
         Some(_) => return Err(ApiError::BadRequest("assignedTo must be a string.".into())),
     };
-    Ok(changes)
+    Ok(Changes { assign, status })
 }
 
 /// The user named by `assignedTo`: `user:ID`, `ID` or an e-mail address (Faultline's user

@@ -752,7 +752,8 @@ mod tests {
         assert_eq!(first, 77 * 3_600_000);
         let (days, _) = bucket_hours(&[(100, 2), (99, 1), (76, 5), (50, 9)], 100, 30, 24);
         assert_eq!(days.iter().sum::<i64>(), 17);
-        assert_eq!(days[29], 2 + 1 + 5);
+        // Days end with the current hour: hours 77..=100 are the last one.
+        assert_eq!((days[27], days[28], days[29]), (9, 5, 2 + 1));
         let series = stats_series(&[3, 4], 3_600_000, 3_600_000);
         assert_eq!(series, json!([[3600, 3], [7200, 4]]));
     }
