@@ -10,8 +10,9 @@ use crate::error::AppError;
 use crate::model::User;
 use crate::pages::{
     account::AccountPage,
+    issues::{AllIssuesPage, ProjectIssuesPage},
     login::{LoginPage, LogoutButton},
-    project::ProjectPage,
+    project::ProjectSettingsPage,
     projects::HomePage,
     setup::SetupPage,
     users::UsersPage,
@@ -46,7 +47,9 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/setup") view=SetupPage/>
                 <Route path=path!("/login") view=LoginPage/>
                 <Route path=path!("/") view=|| view! { <Nav/><HomePage/> }/>
-                <Route path=path!("/projects/:id") view=|| view! { <Nav/><ProjectPage/> }/>
+                <Route path=path!("/issues") view=|| view! { <Nav/><AllIssuesPage/> }/>
+                <Route path=path!("/projects/:id") view=|| view! { <Nav/><ProjectIssuesPage/> }/>
+                <Route path=path!("/projects/:id/settings") view=|| view! { <Nav/><ProjectSettingsPage/> }/>
                 <Route path=path!("/users") view=|| view! { <Nav/><UsersPage/> }/>
                 <Route path=path!("/account") view=|| view! { <Nav/><AccountPage/> }/>
             </Routes>
@@ -68,6 +71,7 @@ fn Nav() -> impl IntoView {
             <A href="/" attr:class="brand">"Faultline"</A>
             <nav>
                 <A href="/">"Projects"</A>
+                <A href="/issues">"Issues"</A>
                 <Suspense>
                     {move || Suspend::new(async move {
                         match user.await {

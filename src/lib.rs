@@ -23,6 +23,8 @@ pub mod grouping;
 #[cfg(feature = "ssr")]
 pub mod ingest;
 #[cfg(feature = "ssr")]
+pub mod live;
+#[cfg(feature = "ssr")]
 pub mod protocol;
 #[cfg(feature = "ssr")]
 pub mod server;

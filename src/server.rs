@@ -115,6 +115,7 @@ pub fn router(state: AppState, secure_cookies: bool) -> Router {
     let options = state.leptos_options.clone();
     let site = Router::new()
         .leptos_routes_with_context(&state, routes, || {}, move || shell(options.clone()))
+        .route("/_live/issues", axum::routing::get(crate::live::issues_stream))
         .fallback(static_asset)
         .layer(middleware::from_fn_with_state(state.clone(), page_guard))
         .layer(middleware::from_fn_with_state(state.clone(), csrf_guard))
@@ -178,6 +179,7 @@ async fn shutdown_signal() {
 /// Paths that are not pages: server functions, ingestion and APIs, static files.
 fn is_page(path: &str) -> bool {
     !(path.starts_with(SERVER_FN_PREFIX)
+        || path.starts_with("/_live/")
         || path.starts_with("/api/")
         || path.starts_with("/pkg/")
         || path.rsplit('/').next().is_some_and(|last| last.contains('.')))

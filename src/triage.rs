@@ -142,13 +142,17 @@ pub async fn update(db: &Db, user: &User, ids: &[i64], change: &IssueChange) -> 
             return Err(AppError::Invalid("Ignore for a positive duration or number of events.".into()));
         }
     }
-    Ok(db.update_issues(ids, change, Some(user.id)).await?)
+    let changed = db.update_issues(ids, change, Some(user.id)).await?;
+    projects.iter().for_each(|p| crate::live::notify(*p));
+    Ok(changed)
 }
 
 /// Deletes issues and their events; project administrators only.
 pub async fn delete(db: &Db, user: &User, ids: &[i64]) -> Result<u64, AppError> {
-    check_issues(db, user, ids, true).await?;
-    Ok(db.delete_issues(ids).await?)
+    let projects = check_issues(db, user, ids, true).await?;
+    let deleted = db.delete_issues(ids).await?;
+    projects.iter().for_each(|p| crate::live::notify(*p));
+    Ok(deleted)
 }
 
 pub async fn comment(db: &Db, user: &User, issue_id: i64, text: &str) -> Result<(), AppError> {

@@ -89,6 +89,10 @@ test('an administrator creates projects and sees their DSN with setup snippets',
   await page.getByRole('tab', { name: 'Rust' }).click();
   await expect(page.locator('pre.snippet').first()).toContainText('cargo add sentry');
 
+  // Keys are managed on the project's settings page.
+  await page.goto(`${backendUrl}/settings`);
+  await ready(page);
+  await expect(page.getByTestId('dsn')).toHaveValue(dsn);
   // Rotating the key changes the DSN; disabling it is shown.
   await page.getByRole('button', { name: 'Rotate' }).click();
   await expect(page.getByTestId('dsn')).not.toHaveValue(dsn);
@@ -114,7 +118,7 @@ test('a member sees only the projects they were given', async ({ page }) => {
   await page.getByRole('button', { name: 'Create user' }).click();
   await expect(page.getByRole('cell', { name: dev.email })).toBeVisible();
 
-  await page.goto(backendUrl);
+  await page.goto(`${backendUrl}/settings`);
   await ready(page);
   await page.locator('select[name=email]').selectOption(dev.email);
   await page.locator('select[name=role]').selectOption('member');
@@ -130,6 +134,9 @@ test('a member sees only the projects they were given', async ({ page }) => {
 
   // The project they have: DSN visible, no key or member management.
   await page.goto(backendUrl);
+  await ready(page);
+  await expect(page.getByTestId('dsn')).toHaveValue(dsnPattern);
+  await page.goto(`${backendUrl}/settings`);
   await ready(page);
   await expect(page.getByTestId('dsn')).toHaveValue(dsnPattern);
   await expect(page.getByRole('button', { name: 'Rotate' })).toHaveCount(0);

@@ -154,6 +154,11 @@ async fn write(db: &Db, batch: Vec<Job>, counts: &Mutex<HashMap<(i64, String), i
     tracing::debug!(events = events.len(), micros = started.elapsed().as_micros() as u64, "batch written");
     match result {
         Ok(outcomes) => {
+            let mut projects: Vec<i64> = events.iter().map(|e| e.project_id).collect();
+            projects.dedup();
+            for p in projects {
+                crate::live::notify(p);
+            }
             for (tx, outcome) in replies.into_iter().zip(outcomes) {
                 let _ = tx.send(Ok(outcome));
             }

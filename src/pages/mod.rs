@@ -3,6 +3,7 @@
 pub mod account;
 pub mod actions;
 pub mod guard;
+pub mod issues;
 pub mod login;
 pub mod project;
 pub mod projects;

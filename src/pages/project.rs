@@ -1,4 +1,5 @@
-//! A project's page: its DSN with SDK setup snippets, its client keys and who has access.
+//! A project's settings page: its DSN with SDK setup snippets, its client keys and who has
+//! access. (The project's issues are the issue list, `pages::issues`.)
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -8,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::app::{load_error, ActionError, HydrationMark};
 use crate::dsn::Sdk;
 use crate::error::AppError;
-use crate::model::{Issue, Member, Project, ProjectKey, Role, User};
+use crate::model::{Member, Project, ProjectKey, Role, User};
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct KeyView {
@@ -25,8 +26,6 @@ pub struct ProjectView {
     pub members: Vec<Member>,
     /// Users that can be granted access (site administrators only).
     pub users: Vec<User>,
-    /// The most recently seen issues.
-    pub issues: Vec<Issue>,
 }
 
 #[server(prefix = "/_fn", endpoint = "project_settings")]
@@ -46,8 +45,7 @@ pub async fn project_settings(project_id: i64) -> Result<ProjectView, AppError> 
     // (a project admin types the e-mail of the person to add).
     let members = if role == Role::Admin { db.list_members(project_id).await? } else { vec![] };
     let users = if user.is_admin { db.list_users().await? } else { vec![] };
-    let issues = db.project_issues(project_id, 100).await?;
-    Ok(ProjectView { project, role, keys, members, users, issues })
+    Ok(ProjectView { project, role, keys, members, users })
 }
 
 #[server(prefix = "/_fn", endpoint = "add_key")]
@@ -93,41 +91,8 @@ pub async fn revoke_access(project_id: i64, user_id: i64) -> Result<(), AppError
     Ok(())
 }
 
-/// The project's issues, most recently seen first. Every string comes from events and is
-/// rendered as text (escaped), never as HTML.
 #[component]
-fn IssueTable(issues: Vec<Issue>) -> impl IntoView {
-    use crate::pages::account::format_time;
-    view! {
-        <section class="card">
-            <h2>"Issues"</h2>
-            <table class="issues">
-                <thead><tr><th>"Issue"</th><th>"Level"</th><th class="num">"Events"</th><th class="num">"Users"</th><th>"Last seen"</th><th>"Status"</th></tr></thead>
-                <tbody>
-                    {issues.into_iter().map(|i| view! {
-                        <tr data-issue-id=i.id>
-                            <td class="issue-title">
-                                <span class="title">{i.title.clone()}</span>
-                                <span class="culprit muted">{i.culprit.clone()}</span>
-                            </td>
-                            <td><span class=format!("level level-{}", i.level)>{i.level.clone()}</span></td>
-                            <td class="num">{i.event_count}</td>
-                            <td class="num">{i.user_count}</td>
-                            <td title=format_time(i.last_seen)>{format_time(i.last_seen)}</td>
-                            <td>
-                                {i.status.clone()}
-                                {i.is_regression.then(|| view! { <span class="badge off">"regression"</span> })}
-                            </td>
-                        </tr>
-                    }).collect_view()}
-                </tbody>
-            </table>
-        </section>
-    }
-}
-
-#[component]
-pub fn ProjectPage() -> impl IntoView {
+pub fn ProjectSettingsPage() -> impl IntoView {
     let params = use_params_map();
     let project_id = move || params.with(|p| p.get("id").and_then(|id| id.parse::<i64>().ok()).unwrap_or(0));
     let add = ServerAction::<AddKey>::new();
@@ -157,9 +122,9 @@ pub fn ProjectPage() -> impl IntoView {
                             let pid = s.project.id;
                             let first_dsn = s.keys.iter().find(|k| k.key.is_active).map(|k| k.dsn.clone());
                             view! {
-                                <Title text=format!("{} · Faultline", s.project.name)/>
+                                <Title text=format!("{} · Settings · Faultline", s.project.name)/>
                                 <h1>{s.project.name.clone()}<span class="slug">{format!("{}/{}", s.project.org_slug, s.project.slug)}</span></h1>
-                                {(!s.issues.is_empty()).then(|| view! { <IssueTable issues=s.issues.clone()/> })}
+                                <nav class="subnav"><a href=format!("/projects/{pid}")>"Issues"</a><span class="current">"Settings"</span></nav>
                                 <section class="card">
                                     <h2>"Send errors to this project"</h2>
                                     {match first_dsn {
@@ -269,7 +234,7 @@ pub fn ProjectPage() -> impl IntoView {
 
 /// The DSN with a copy button and a setup snippet per SDK.
 #[component]
-fn DsnSetup(dsn: String) -> impl IntoView {
+pub fn DsnSetup(dsn: String) -> impl IntoView {
     let sdk = RwSignal::new(Sdk::Python);
     let copied = RwSignal::new(false);
     let dsn_for_copy = dsn.clone();

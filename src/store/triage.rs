@@ -240,7 +240,9 @@ impl Db {
                 };
                 (
                     join,
-                    "COALESCE(t.recent - (t.day - t.recent) / 23.0, 0) DESC, i.last_seen DESC, i.id DESC".into(),
+                    // Issues without an event in the last day come last.
+                    "COALESCE(t.recent - (t.day - t.recent) / 23.0, -1000000000.0) DESC, i.last_seen DESC, i.id DESC"
+                        .into(),
                     offset,
                 )
             }
@@ -296,6 +298,30 @@ impl Db {
         let text = format!("SELECT id, project_id FROM issues WHERE id IN ({})", sql.ints(issue_ids));
         let args = sql.args;
         Ok(on_db!(self, |pool| bound!(sqlx::query_as::<_, (i64, i64)>(&text), &args).fetch_all(pool).await?))
+    }
+
+    /// Changes whenever an issue of these projects is created, gets an event or is triaged:
+    /// (latest last_seen, number of issues, latest activity id).
+    pub async fn issues_fingerprint(&self, project_ids: &[i64]) -> Result<(i64, i64, i64)> {
+        if project_ids.is_empty() {
+            return Ok((0, 0, 0));
+        }
+        let mut sql = Sql::default();
+        let text = format!(
+            "SELECT COALESCE(MAX(i.last_seen), 0), COUNT(*), \
+             COALESCE((SELECT MAX(id) FROM issue_activity), 0) FROM issues i WHERE i.project_id IN ({})",
+            sql.ints(project_ids)
+        );
+        let args = sql.args;
+        Ok(on_db!(self, |pool| bound!(sqlx::query_as::<_, (i64, i64, i64)>(&text), &args).fetch_one(pool).await?))
+    }
+
+    /// Whether the project has received any event yet.
+    pub async fn project_has_issues(&self, project_id: i64) -> Result<bool> {
+        let sql = "SELECT id FROM issues WHERE project_id = $1 LIMIT 1";
+        let row: Option<i64> =
+            on_db!(self, |pool| sqlx::query_scalar(sql).bind(project_id).fetch_optional(pool).await?);
+        Ok(row.is_some())
     }
 
     /// Distinct values of a tag over a project's issues, most common first (filter menus).
