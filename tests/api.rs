@@ -514,6 +514,12 @@ async fn an_issue_as_sentry_shows_it() {
         let (status, _) = api.get(&format!("/api/0/organizations/other/issues/{a}/"), &api.member).await;
         assert_eq!(status, StatusCode::NOT_FOUND);
 
+        // GitLab links an issue to Sentry's page for it, `<host>/<org>/<project>/issues/<id>`.
+        let no_redirect = Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let r = no_redirect.get(format!("{}/acme/backend/issues/{a}/", api.base)).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        assert_eq!(r.headers()["location"], format!("/issues/{a}").as_str());
+
         // A message issue.
         let (_, msg) = api.get(&format!("/api/0/issues/{d}/"), &api.member).await;
         assert_eq!(msg["type"], "default");

@@ -15,10 +15,10 @@ pub mod serialize;
 
 use std::collections::HashMap;
 
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRequestParts, Path};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{any, get, MethodRouter};
 use axum::{Json, Router};
 
@@ -53,7 +53,20 @@ pub fn router(state: AppState) -> Router {
     for (path, route) in routes {
         router = router.route(path, route.clone()).route(path.trim_end_matches('/'), route);
     }
-    router.route("/api/0/{*rest}", any(not_found)).with_state(state)
+    router
+        .route("/api/0/{*rest}", any(not_found))
+        // Where Sentry's web UI shows an issue, and so where GitLab's "View in Sentry" leads.
+        .route("/{org}/{project}/issues/{id}", get(issue_page))
+        .route("/{org}/{project}/issues/{id}/", get(issue_page))
+        .with_state(state)
+}
+
+/// Sentry's issue page URL → Faultline's (which asks for a session as every page does).
+async fn issue_page(Path(p): Path<HashMap<String, String>>) -> Response {
+    match param(&p, "id").parse::<i64>() {
+        Ok(id) => Redirect::to(&format!("/issues/{id}")).into_response(),
+        Err(_) => ApiError::NotFound.into_response(),
+    }
 }
 
 async fn not_found() -> ApiError {
@@ -262,4 +275,39 @@ pub async fn find_issue(db: &Db, user: &User, id: &str, org: Option<&str>) -> Re
         return Err(ApiError::NotFound);
     }
     Ok((issue, project))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+    use axum::http::Request;
+    use tower::ServiceExt;
+
+    async fn answer(router: &Router, path: &str) -> (StatusCode, String) {
+        let res = router.clone().oneshot(Request::get(path).body(Body::empty()).unwrap()).await.unwrap();
+        let location = res.headers().get(header::LOCATION).map(|l| l.to_str().unwrap().to_string());
+        (res.status(), location.unwrap_or_default())
+    }
+
+    /// Sentry's issue page URL sits beside the site's own pages (`/issues/{id}/events/...`,
+    /// `/projects/{id}/settings`) without taking their paths.
+    #[tokio::test]
+    async fn sentry_issue_links_redirect_without_shadowing_pages() {
+        let page = || get(|| async { "page" });
+        let site: Router = Router::new()
+            .route("/issues/{id}/events/{event_id}", page())
+            .route("/projects/{id}/settings", page())
+            .route("/pkg/{file}", page());
+        let api: Router = Router::new()
+            .route("/{org}/{project}/issues/{id}", get(issue_page))
+            .route("/{org}/{project}/issues/{id}/", get(issue_page));
+        let app = api.merge(site);
+        assert_eq!(answer(&app, "/acme/backend/issues/42/").await, (StatusCode::SEE_OTHER, "/issues/42".into()));
+        assert_eq!(answer(&app, "/acme/backend/issues/42").await, (StatusCode::SEE_OTHER, "/issues/42".into()));
+        assert_eq!(answer(&app, "/acme/backend/issues/x").await.0, StatusCode::NOT_FOUND);
+        assert_eq!(answer(&app, "/issues/42/events/abc").await.0, StatusCode::OK);
+        assert_eq!(answer(&app, "/projects/3/settings").await.0, StatusCode::OK);
+        assert_eq!(answer(&app, "/pkg/faultline.js").await.0, StatusCode::OK);
+    }
 }
