@@ -131,6 +131,14 @@ fn ids(body: &Value) -> Vec<String> {
 type Links = HashMap<String, (String, bool, String)>;
 
 fn parse_links(header: &str) -> Links {
+    // GitLab's own pattern (lib/error_tracking/sentry_client/pagination_parser.rb), applied
+    // to each comma-separated link, must match both.
+    let gitlab =
+        regex::Regex::new(r#"rel="(?<direction>\w+)";\sresults="(?<results>\w+)";\scursor="(?<cursor>.+)""#).unwrap();
+    for link in header.split(',') {
+        let m = gitlab.captures(link).unwrap_or_else(|| panic!("GitLab cannot read {link:?}"));
+        assert!(!m["cursor"].contains('"'));
+    }
     header
         .split(',')
         .map(|link| {
