@@ -147,6 +147,8 @@ pub async fn list(
     let issues: Vec<&Issue> = list.items.iter().map(|item| &item.issue).collect();
     let mut body = issues_json(&state, &project, &issues).await?;
     if let Some(stats) = stats {
+        // `triage::list` bucketed the counts up to its own clock's hour, read just after `now`
+        // (an hour boundary in between would shift these labels by one bucket).
         let this_hour = hour_of(now);
         let (key, first_hour, width) = match stats {
             StatsPeriod::Day => ("24h", this_hour - 23, 1),
