@@ -110,6 +110,7 @@ pub fn router(state: AppState, secure_cookies: bool) -> Router {
         .with_expiry(Expiry::OnInactivity(time::Duration::days(14)));
 
     let ingest = crate::ingest::router(crate::ingest::Ingest::new(state.db.clone(), state.trust_proxy));
+    let api = crate::api::router(state.clone()).layer(middleware::from_fn(security_headers));
     let routes = generate_route_list(App);
     let options = state.leptos_options.clone();
     let site = Router::new()
@@ -123,8 +124,9 @@ pub fn router(state: AppState, secure_cookies: bool) -> Router {
         .layer(middleware::from_fn(security_headers))
         .with_state(state);
     // Ingestion sits outside the session and CSRF layers: SDKs have neither cookies nor a
-    // same-origin page, and it sets its own (CORS) headers.
-    ingest.merge(site)
+    // same-origin page, and it sets its own (CORS) headers. So does the JSON API: it reads
+    // no cookie, only a bearer token, which a cross-site page cannot make a browser send.
+    ingest.merge(api).merge(site)
 }
 
 pub async fn serve(db: Db, config: &Config) -> anyhow::Result<()> {

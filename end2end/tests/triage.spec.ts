@@ -2,6 +2,8 @@ import { test, expect, type Page, type APIRequestContext } from '@playwright/tes
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
 
 // Triage in the issue list: errors from the real Python SDK, from @sentry/browser in a real
 // page, and crafted envelopes; sorting, filters, the query box, actions one by one and in
@@ -141,7 +143,7 @@ test('resolve, ignore and reopen move issues between views; bulk actions', async
   await page.getByRole('button', { name: 'Resolve', exact: true }).click();
   await expect(rows(page)).toHaveCount(6);
   await expect(row(page, 'KeyError')).toHaveCount(0);
-  await page.getByRole('tab', { name: 'Resolved' }).click();
+  await page.getByRole('tab', { name: 'Resolved', exact: true }).click();
   await expect(page).toHaveURL(/is%3Aresolved/);
   await expect(rows(page)).toHaveCount(1);
   await expect(rows(page).first()).toContainText('KeyError');
@@ -150,7 +152,7 @@ test('resolve, ignore and reopen move issues between views; bulk actions', async
   await row(page, 'KeyError').getByRole('checkbox').check();
   await page.getByRole('button', { name: 'Reopen' }).click();
   await expect(rows(page)).toHaveCount(0);
-  await page.getByRole('tab', { name: 'Unresolved' }).click();
+  await page.getByRole('tab', { name: 'Unresolved', exact: true }).click();
   await expect(rows(page)).toHaveCount(7);
 
   // Ignore two at once, find them under Ignored.
@@ -159,7 +161,7 @@ test('resolve, ignore and reopen move issues between views; bulk actions', async
   await expect(page.getByTestId('selected-count')).toHaveText('2 selected');
   await page.getByRole('button', { name: 'Ignore', exact: true }).click();
   await expect(rows(page)).toHaveCount(5);
-  await page.getByRole('tab', { name: 'Ignored' }).click();
+  await page.getByRole('tab', { name: 'Ignored', exact: true }).click();
   await expect(rows(page)).toHaveCount(2);
 
   // Select all on the page, reopen all, then assign two to me.
@@ -167,7 +169,7 @@ test('resolve, ignore and reopen move issues between views; bulk actions', async
   await expect(page.getByTestId('selected-count')).toHaveText('2 selected');
   await page.getByRole('button', { name: 'Reopen' }).click();
   await expect(rows(page)).toHaveCount(0);
-  await page.getByRole('tab', { name: 'All' }).click();
+  await page.getByRole('tab', { name: 'All', exact: true }).click();
   await expect(rows(page)).toHaveCount(7);
   await row(page, 'DatabaseError').getByRole('checkbox').check();
   await page.getByLabel('Assign selected').selectOption({ label: 'me' });
@@ -227,12 +229,13 @@ test('new events and issues appear live, keeping the selection', async ({ page, 
   await page.goto(`${listUrl}?query=is:unresolved&sort=date`);
   await ready(page);
   const before = await rows(page).count();
-  await row(page, 'ZeroDivisionError').getByRole('checkbox').check();
+  const picked = (await rows(page).first().locator('a.title').textContent())!;
+  await row(page, picked).getByRole('checkbox').check();
 
   await send(request, error('LiveError', 'arrived while watching', 'watch'));
   await expect(row(page, 'LiveError: arrived while watching')).toHaveCount(1, { timeout: 15_000 });
   await expect(rows(page)).toHaveCount(before + 1);
-  await expect(row(page, 'ZeroDivisionError').getByRole('checkbox')).toBeChecked();
+  await expect(row(page, picked).getByRole('checkbox')).toBeChecked();
   await expect(page.getByTestId('selected-count')).toHaveText('1 selected');
 
   // A new event of a listed issue updates its count in place.
@@ -241,7 +244,8 @@ test('new events and issues appear live, keeping the selection', async ({ page, 
 });
 
 test('an error thrown in a real browser page by @sentry/browser', async ({ page, browser }) => {
-  // A page of the "shop" application, on its own origin, with the real browser SDK.
+  // A page of the "shop" application, served by its own local web server (another origin, so
+  // the SDK's requests are real cross-origin requests), with the real browser SDK.
   const esbuild = await import('esbuild');
   const bundle = await esbuild.build({
     stdin: {
@@ -255,17 +259,25 @@ test('an error thrown in a real browser page by @sentry/browser', async ({ page,
     write: false,
     format: 'iife',
   });
-  const shop = await browser.newPage();
-  await shop.route('http://shop.test/**', (route) => {
-    const url = route.request().url();
-    if (url.endsWith('/app.js')) return route.fulfill({ contentType: 'text/javascript', body: bundle.outputFiles[0].text });
-    return route.fulfill({ contentType: 'text/html', body: '<button id="buy">Buy</button><script src="/app.js"></script>' });
+  const app = http.createServer((req, res) => {
+    if (req.url === '/app.js') {
+      res.writeHead(200, { 'content-type': 'text/javascript' }).end(bundle.outputFiles[0].text);
+    } else {
+      res.writeHead(200, { 'content-type': 'text/html' }).end('<button id="buy">Buy</button><script src="/app.js"></script>');
+    }
   });
-  await shop.goto('http://shop.test/');
-  const sent = shop.waitForResponse((r) => r.url().includes('/envelope/') && r.status() === 200);
+  await new Promise<void>((ok) => app.listen(0, '127.0.0.1', ok));
+  const origin = `http://127.0.0.1:${(app.address() as AddressInfo).port}`;
+  const shop = await browser.newPage();
+  await shop.goto(`${origin}/`);
+  // The SDK also sends a session at start; wait for the envelope that carries the error.
+  const sent = shop.waitForResponse(
+    (r) => r.url().includes('/envelope/') && r.status() === 200 && (r.request().postData() ?? '').includes('"type":"event"'),
+  );
   await shop.click('#buy');
   await sent;
   await shop.close();
+  app.close();
 
   await signIn(page);
   await page.goto(`${listUrl}?query=is:unresolved environment:browser-test`);

@@ -1,6 +1,8 @@
 //! The triage actions as server functions, shared by the issue list (one issue or a
 //! selection) and the issue page. Each checks the session and the user's access to every
-//! issue's project (in `triage`), as the JSON API does with its token.
+//! issue's project (in `triage`), as the JSON API does with its token. Arguments travel as
+//! JSON: an `IssueChange` such as `Ignore { minutes: None, events: None }` has no URL-encoded
+//! form.
 
 use leptos::prelude::*;
 
@@ -8,8 +10,6 @@ use crate::error::AppError;
 use crate::model::{IssueChange, User};
 
 /// Resolves, reopens, ignores or assigns the issues; returns how many changed.
-/// JSON arguments: the URL encoding drops `None` fields, so `Ignore` forever and
-/// `Assign { user_id: None }` arrived without their `change`.
 #[server(prefix = "/_fn", endpoint = "update_issues", input = leptos::server_fn::codec::Json)]
 pub async fn update_issues(ids: Vec<i64>, change: IssueChange) -> Result<u64, AppError> {
     use crate::pages::guard::{require_user, state};
@@ -18,7 +18,7 @@ pub async fn update_issues(ids: Vec<i64>, change: IssueChange) -> Result<u64, Ap
 }
 
 /// Deletes the issues and their events (project administrators only).
-#[server(prefix = "/_fn", endpoint = "delete_issues")]
+#[server(prefix = "/_fn", endpoint = "delete_issues", input = leptos::server_fn::codec::Json)]
 pub async fn delete_issues(ids: Vec<i64>) -> Result<u64, AppError> {
     use crate::pages::guard::{require_user, state};
     let user = require_user().await?;

@@ -281,7 +281,7 @@ fn IssueListPage(per_project: bool) -> impl IntoView {
             update.dispatch(UpdateIssues { ids, change });
         }
     };
-    let me = move || options.get().and_then(|o| o.ok()).and_then(|o| o.me).map(|u| u.id);
+    let me = move || options.get_untracked().and_then(|o| o.ok()).and_then(|o| o.me).map(|u| u.id);
 
     // Keyboard triage.
     let search_ref = NodeRef::<leptos::html::Input>::new();
@@ -600,12 +600,16 @@ fn IssueListPage(per_project: bool) -> impl IntoView {
                 <button type="button" on:click=move |_| act(IssueChange::Reopen) disabled=move || selected.with(BTreeSet::is_empty)>"Reopen"</button>
                 <select aria-label="Assign selected" on:change=bulk_assign prop:value="" disabled=move || selected.with(BTreeSet::is_empty)>
                     <option value="">"Assign to…"</option>
-                    {move || me().map(|id| view! { <option value=id.to_string()>"me"</option> })}
                     <option value="none">"nobody"</option>
                     <Suspense>
                         {move || Suspend::new(async move {
-                            assignees.await.unwrap_or_default().into_iter()
-                                .map(|u| view! { <option value=u.id.to_string()>{u.email.clone()}</option> }).collect_view()
+                            let me = options.await.ok().and_then(|o| o.me);
+                            let others = assignees.await.unwrap_or_default();
+                            view! {
+                                {me.clone().map(|u| view! { <option value=u.id.to_string()>"me"</option> })}
+                                {others.into_iter().filter(|u| Some(u.id) != me.as_ref().map(|m| m.id))
+                                    .map(|u| view! { <option value=u.id.to_string()>{u.email.clone()}</option> }).collect_view()}
+                            }
                         })}
                     </Suspense>
                 </select>

@@ -226,7 +226,8 @@ fn user_key(user: Option<&Value>) -> Option<String> {
     })
 }
 
-fn summary_tags(
+/// The tags of a normalized event: its own plus those derived from it (see [`Summary::tags`]).
+pub fn summary_tags(
     ev: &Map<String, Value>,
     level: &str,
     release: Option<&str>,

@@ -6,6 +6,7 @@
 //! epoch-millisecond integers, TEXT), so one SQL text serves both databases.
 
 mod accounts;
+pub mod api_events;
 pub mod events;
 pub mod ingest;
 mod issues;
