@@ -1,5 +1,5 @@
 //! The issue page's data on both databases: an issue's events in order with their
-//! neighbours, tag distributions, and over real HTTP the page's server functions and the
+//! neighbours, raw payloads and tag distributions, and over real HTTP the page's server functions and the
 //! raw JSON download, with who may see what.
 
 mod common;
@@ -7,7 +7,7 @@ mod common;
 use common::{each_db, TestDb};
 use faultline::model::Role;
 use faultline::protocol::event::Context;
-use faultline::store::events::EventPick;
+use faultline::store::api_events::EventEnd;
 use faultline::store::now_ms;
 use reqwest::redirect::Policy;
 use reqwest::{Client, StatusCode};
@@ -67,22 +67,18 @@ async fn events_in_order_with_neighbours_and_tags() {
         let other_issue = issue_of(&t, p.id, &other[0]).await;
         assert_ne!(other_issue, issue);
 
-        let latest = t.db.issue_event(p.id, issue, &EventPick::Latest).await.unwrap().unwrap();
+        // What the page's navigation stands on (`api_events`): ends, one event, neighbours.
+        let latest = t.db.issue_event_at(issue, EventEnd::Latest).await.unwrap().unwrap();
         assert_eq!(latest.row.event_id, ids[9]);
         assert_eq!(latest.json["exception"]["values"][0]["value"], "'9'");
-        let oldest = t.db.issue_event(p.id, issue, &EventPick::Oldest).await.unwrap().unwrap();
+        let oldest = t.db.issue_event_at(issue, EventEnd::Oldest).await.unwrap().unwrap();
         assert_eq!(oldest.row.event_id, ids[0]);
-        let third = t.db.issue_event(p.id, issue, &EventPick::Id(ids[3].clone())).await.unwrap().unwrap();
-        assert_eq!(third.row.event_id, ids[3]);
-        // An event of another issue is not this issue's.
-        assert!(t.db.issue_event(p.id, issue, &EventPick::Id(other[0].clone())).await.unwrap().is_none());
-
-        let n = t.db.event_neighbours(issue, third.row.id).await.unwrap();
-        assert_eq!((n.newer.as_deref(), n.older.as_deref()), (Some(ids[4].as_str()), Some(ids[2].as_str())));
-        let n = t.db.event_neighbours(issue, latest.row.id).await.unwrap();
-        assert_eq!((n.newer, n.older.as_deref()), (None, Some(ids[8].as_str())));
-        let n = t.db.event_neighbours(issue, oldest.row.id).await.unwrap();
-        assert_eq!((n.newer.as_deref(), n.older), (Some(ids[1].as_str()), None));
+        let third = t.db.project_event(p.id, &ids[3]).await.unwrap().unwrap();
+        assert_eq!(third.row.issue_id, issue);
+        let siblings = |id| t.db.event_siblings(issue, id);
+        assert_eq!(siblings(third.row.id).await.unwrap(), (Some(ids[2].clone()), Some(ids[4].clone())));
+        assert_eq!(siblings(latest.row.id).await.unwrap(), (Some(ids[8].clone()), None));
+        assert_eq!(siblings(oldest.row.id).await.unwrap(), (None, Some(ids[1].clone())));
 
         let raw = t.db.issue_event_payload(p.id, issue, &ids[3]).await.unwrap().unwrap();
         let raw: Value = serde_json::from_slice(&raw).unwrap();
@@ -168,6 +164,9 @@ async fn issue_page_over_http_and_who_may_see_it() {
         assert_eq!(e["event"]["message"], evil);
         assert_eq!(e["event"]["exceptions"][0]["stack"]["frames"][0]["context"][1]["current"], true);
         assert_eq!(e["event"]["user"][0], json!(["email", "ann@example.com"]));
+        let elsewhere = send(&t, shop.id, "elsewhere", &[json!({})]).await;
+        let r = call(&admin, &base, "issue_event", &[("issue_id", &issue), ("event", &elsewhere[0])]).await;
+        assert!(r.text().await.unwrap().contains("NotFound"), "another issue's event");
         let r = call(&admin, &base, "issue_event", &[("issue_id", &issue), ("event", "oldest")]).await;
         let e: Value = r.json().await.unwrap();
         assert_eq!((e["event"]["event_id"].clone(), e["newer"].clone()), (json!(ids[0]), json!(ids[1])));

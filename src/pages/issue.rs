@@ -111,22 +111,25 @@ pub async fn issue_detail(issue_id: i64) -> Result<IssuePage, AppError> {
 /// An event of the issue: `latest`, `oldest` or an event id.
 #[server(prefix = "/_fn", endpoint = "issue_event")]
 pub async fn issue_event(issue_id: i64, event: String) -> Result<EventPage, AppError> {
-    use crate::store::events::EventPick;
+    use crate::store::api_events::EventEnd;
     let (_, _, issue) = require_issue(issue_id).await?;
     let db = &crate::pages::guard::state().db;
-    let pick = match event.as_str() {
-        "" | "latest" => EventPick::Latest,
-        "oldest" => EventPick::Oldest,
-        id => EventPick::Id(crate::protocol::event::normalize_event_id(id).ok_or(AppError::NotFound)?),
-    };
-    let stored = db.issue_event(issue.project_id, issue_id, &pick).await?.ok_or(AppError::NotFound)?;
-    let nav = db.event_neighbours(issue_id, stored.row.id).await?;
+    let stored = match event.as_str() {
+        "" | "latest" => db.issue_event_at(issue_id, EventEnd::Latest).await?,
+        "oldest" => db.issue_event_at(issue_id, EventEnd::Oldest).await?,
+        id => {
+            let id = crate::protocol::event::normalize_event_id(id).ok_or(AppError::NotFound)?;
+            db.project_event(issue.project_id, &id).await?.filter(|e| e.row.issue_id == issue_id)
+        }
+    }
+    .ok_or(AppError::NotFound)?;
+    let (older, newer) = db.event_siblings(issue_id, stored.row.id).await?;
     Ok(EventPage {
         issue_id,
         event: crate::pages::event::build(&stored.json),
         received_at: stored.row.received_at,
-        newer: nav.newer,
-        older: nav.older,
+        newer,
+        older,
         total: issue.event_count,
         now: crate::store::now_ms(),
     })

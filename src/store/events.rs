@@ -1,43 +1,8 @@
-//! Reading one issue's events and aggregates for its detail page: an event with its
-//! neighbours, the raw payload and the tag distributions.
+//! What the issue page reads beside the triage layer and `api_events` (events with their
+//! neighbours): an event's stored JSON as it is, and the tag distributions.
 
 use super::ingest::decompress_payload;
 use super::{on_db, Db, Result};
-use crate::model::EventRow;
-
-const EVENT_COLUMNS: &str = "id, issue_id, event_id, timestamp, received_at, level, release, environment, user_key";
-
-/// Which event of an issue.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum EventPick {
-    /// The most recently received.
-    Latest,
-    /// The first received.
-    Oldest,
-    /// This one (32 hex), if it belongs to the issue.
-    Id(String),
-}
-
-/// One stored event with its decoded JSON.
-#[derive(Debug, Clone)]
-pub struct StoredEvent {
-    pub row: EventRow,
-    pub json: serde_json::Value,
-}
-
-#[derive(sqlx::FromRow)]
-struct EventWithPayload {
-    #[sqlx(flatten)]
-    row: EventRow,
-    payload: Vec<u8>,
-}
-
-/// The ids of the events received just after and just before another one of the same issue.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Neighbours {
-    pub newer: Option<String>,
-    pub older: Option<String>,
-}
 
 /// A tag key of an issue: how many events carry it, how many distinct values, the top values.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,49 +15,6 @@ pub struct TagKeyCounts {
 }
 
 impl Db {
-    /// An event of an issue with its payload. `project_id` is the issue's project (the
-    /// `(project_id, event_id)` index finds an event by id).
-    pub async fn issue_event(&self, project_id: i64, issue_id: i64, pick: &EventPick) -> Result<Option<StoredEvent>> {
-        let (sql, id) = match pick {
-            EventPick::Latest => (
-                format!("SELECT {EVENT_COLUMNS}, payload FROM events WHERE issue_id = $1 ORDER BY id DESC LIMIT 1"),
-                None,
-            ),
-            EventPick::Oldest => (
-                format!("SELECT {EVENT_COLUMNS}, payload FROM events WHERE issue_id = $1 ORDER BY id ASC LIMIT 1"),
-                None,
-            ),
-            EventPick::Id(id) => (
-                format!(
-                    "SELECT {EVENT_COLUMNS}, payload FROM events WHERE issue_id = $1 AND project_id = $2 \
-                     AND event_id = $3"
-                ),
-                Some(id.as_str()),
-            ),
-        };
-        let found: Option<EventWithPayload> = on_db!(self, |pool| {
-            let q = sqlx::query_as::<_, EventWithPayload>(&sql).bind(issue_id);
-            match id {
-                Some(id) => q.bind(project_id).bind(id).fetch_optional(pool).await?,
-                None => q.fetch_optional(pool).await?,
-            }
-        });
-        Ok(found.map(|e| StoredEvent {
-            json: serde_json::from_slice(&decompress_payload(&e.payload)).unwrap_or(serde_json::Value::Null),
-            row: e.row,
-        }))
-    }
-
-    /// The events received just after and just before the event with row id `id`.
-    pub async fn event_neighbours(&self, issue_id: i64, id: i64) -> Result<Neighbours> {
-        let newer = "SELECT event_id FROM events WHERE issue_id = $1 AND id > $2 ORDER BY id ASC LIMIT 1";
-        let older = "SELECT event_id FROM events WHERE issue_id = $1 AND id < $2 ORDER BY id DESC LIMIT 1";
-        Ok(on_db!(self, |pool| Neighbours {
-            newer: sqlx::query_scalar(newer).bind(issue_id).bind(id).fetch_optional(pool).await?,
-            older: sqlx::query_scalar(older).bind(issue_id).bind(id).fetch_optional(pool).await?,
-        }))
-    }
-
     /// The stored (normalized) JSON of one event of an issue, as bytes.
     pub async fn issue_event_payload(&self, project_id: i64, issue_id: i64, event_id: &str) -> Result<Option<Vec<u8>>> {
         let sql = "SELECT payload FROM events WHERE project_id = $1 AND event_id = $2 AND issue_id = $3";
