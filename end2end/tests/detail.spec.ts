@@ -53,11 +53,14 @@ test('an issue of two chained-exception events sent by the Python SDK', async ({
 
   // From the project's issue list to the issue.
   await page.goto(projectUrl);
+  await ready(page);
   const row = page.locator('table.issues tbody tr').filter({ hasText: 'RuntimeError' });
   await expect(row).toHaveCount(1);
-  issueUrl = (await row.locator('a.title').getAttribute('href'))!;
-  expect(issueUrl).toMatch(/^\/issues\/\d+$/);
-  await openIssue(page);
+  await row.locator('a.title').click();
+  await expect(page).toHaveURL(/\/issues\/\d+$/);
+  await expect(page.getByTestId('event')).toBeVisible();
+  await expect(page.getByTestId('issue-title')).toContainText('RuntimeError');
+  issueUrl = new URL(page.url()).pathname;
 });
 
 test('the stack trace, with source context, the error line and library frames', async ({ page }) => {
@@ -236,6 +239,12 @@ test('resolve, reopen, ignore, assign and comment', async ({ page }) => {
   await expect(status).toHaveText('ignored');
   await page.keyboard.press('u');
   await expect(status).toHaveText('unresolved');
+
+  // The ignore menu closes with Escape.
+  await page.getByRole('button', { name: 'Ignore for a while' }).click();
+  await expect(page.getByTestId('ignore-menu')).toBeVisible();
+  await page.keyboard.press('Escape');
+  await expect(page.getByTestId('ignore-menu')).toHaveCount(0);
 
   // Ignore for 24 hours, from the menu; then stop ignoring.
   await page.getByRole('button', { name: 'Ignore for a while' }).click();

@@ -591,7 +591,7 @@ fn IssueActions(issue: Issue, me: User, assignees: Vec<User>, can_delete: bool, 
     });
     view! {
         <div class="issue-actions" data-testid="issue-actions">
-            {move || menu.get().is_some().then(|| view! { <div class="menu-backdrop" on:click=move |_| menu.set(None)></div> })}
+            {move || menu.get().is_some().then(|| view! { <div class="menu-backdrop" data-shortcut="close-menu" on:click=move |_| menu.set(None)></div> })}
             {resolve_or_reopen}
             {ignore}
             {assign}
@@ -914,7 +914,7 @@ fn json_node(key: Option<String>, v: &serde_json::Value, depth: usize, last: boo
 }
 
 /// Keys on the issue page: `r` resolve, `i` ignore, `u` reopen, `a` assign to me, `j`/`←`
-/// older and `k`/`→` newer event. Each clicks the page's element marked
+/// older and `k`/`→` newer event, `Esc` closes a menu. Each clicks the page's element marked
 /// `data-shortcut`, so a key does what its visible button does, and nothing when the button
 /// is not there. Keys typed into a field, or with a modifier, are left alone.
 fn keyboard_shortcuts() {
@@ -939,6 +939,7 @@ fn keyboard_shortcuts() {
                 "a" => "assign-me",
                 "j" | "ArrowLeft" => "older",
                 "k" | "ArrowRight" => "newer",
+                "Escape" => "close-menu",
                 _ => return,
             };
             let target = document()
