@@ -348,7 +348,7 @@ fn IssueListPage(per_project: bool) -> impl IntoView {
                 "/" => {
                     if let Some(el) = search_ref.get_untracked() {
                         let _ = el.focus();
-                        let _ = el.select();
+                        el.select();
                     }
                 }
                 "?" => help.update(|h| *h = !*h),

@@ -142,9 +142,11 @@ impl Db {
         Ok(())
     }
 
-    /// The user owning the token with this SHA-256, marking the token as used.
+    /// The user owning the token with this SHA-256, marking the token as used. "Last used" is
+    /// kept to the minute, so that API reads do not each cost a write.
     pub async fn user_by_api_token(&self, token_sha256: &str) -> Result<Option<User>> {
-        let touch = "UPDATE api_tokens SET last_used_at = $1 WHERE token_sha256 = $2";
+        let touch = "UPDATE api_tokens SET last_used_at = $1 WHERE token_sha256 = $2 \
+                     AND (last_used_at IS NULL OR last_used_at < $1 - 60000)";
         let sql = "SELECT u.id, u.email, u.is_admin, u.created_at FROM users u \
                    JOIN api_tokens t ON t.user_id = u.id WHERE t.token_sha256 = $1";
         on_db!(self, |pool| {
