@@ -823,7 +823,9 @@ fn ShownEvent(p: EventPage) -> impl IntoView {
             <div class="event-id">
                 <span class="muted">"Event "</span>
                 <A href=permalink attr:class="mono" attr:data-testid="event-id" attr:title="Link to this event">{short_id}</A>
-                <span class="event-time" title=format_time(ev.timestamp)>{format_ago(p.now, ev.timestamp)}</span>
+                <span class="event-time" title=format!("{} (received {})", format_time(ev.timestamp), format_time(p.received_at))>
+                    {format_ago(p.now, ev.timestamp)}
+                </span>
                 <span class=format!("level level-{}", ev.level)>{ev.level.clone()}</span>
                 {ev.environment.clone().map(|e| view! { <span class="pill" title="Environment">{e}</span> })}
                 {ev.release.clone().map(|r| view! { <span class="pill" title="Release"><LongText text=r limit=40/></span> })}
