@@ -22,6 +22,8 @@ pub mod ingest;
 #[cfg(feature = "ssr")]
 pub mod protocol;
 #[cfg(feature = "ssr")]
+pub mod seed;
+#[cfg(feature = "ssr")]
 pub mod server;
 #[cfg(feature = "ssr")]
 pub mod store;
