@@ -21,6 +21,7 @@ use anyhow::{bail, Context as _};
 use clap::Args;
 
 use crate::bench::{thousands, IdSource};
+use crate::digest::with_retries;
 use crate::store::ingest::{NewEvent, Stored};
 use crate::store::{now_ms, Db};
 use catalog::Platform;
@@ -291,7 +292,10 @@ fn users(n: u64) -> Vec<User> {
         .collect()
 }
 
-const DEVICES: [((&str, &str, &str, &str), u32); 10] = [
+/// A browser event's (browser, version, operating system, version).
+type Device = (&'static str, &'static str, &'static str, &'static str);
+
+const DEVICES: [(Device, u32); 10] = [
     (("Chrome", "126.0.0", "Windows", "10"), 30),
     (("Chrome", "126.0.0", "Mac OS X", "10.15.7"), 12),
     (("Safari", "17.5", "Mac OS X", "10.15.7"), 8),
@@ -526,10 +530,12 @@ pub async fn run(db: &Db, args: &SeedArgs, progress: bool) -> anyhow::Result<Rep
                 }
                 resolve_at.next();
                 if let Some(id) = issue_ids[i] {
-                    db.set_issue_status(id, "resolved", None).await?;
+                    with_retries(|| db.set_issue_status(id, "resolved", None)).await?;
                 }
             }
-            let outcomes = db.write_batch(&batch.events, &[], &[]).await.context("writing a batch of events")?;
+            // Retried like the digest retries: the checkpoint beside it can make SQLite busy.
+            let outcomes =
+                with_retries(|| db.write_batch(&batch.events, &[], &[])).await.context("writing a batch of events")?;
             for (outcome, &i) in outcomes.iter().zip(&batch.plans) {
                 if let Stored::Event { issue_id, regression, .. } = *outcome {
                     issue_ids[i as usize] = Some(issue_id);
@@ -567,11 +573,11 @@ pub async fn run(db: &Db, args: &SeedArgs, progress: bool) -> anyhow::Result<Rep
         let (Some(id), status) = (issue_ids[i], fate) else { continue };
         match status {
             Fate::Resolve => {
-                db.set_issue_status(id, "resolved", None).await?;
+                with_retries(|| db.set_issue_status(id, "resolved", None)).await?;
                 resolved += 1;
             }
             Fate::Ignore => {
-                db.set_issue_status(id, "ignored", None).await?;
+                with_retries(|| db.set_issue_status(id, "ignored", None)).await?;
                 ignored += 1;
             }
             Fate::Open | Fate::Regress(_) => {}
