@@ -6,6 +6,8 @@
 //! template and patches in a fresh `event_id` (for gzip, the id sits in a stored deflate block
 //! so the compressed body is patched too, only the CRC is recomputed).
 
+pub mod read;
+
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -725,7 +727,7 @@ async fn worker(plan: Arc<Plan>) -> Tally {
 }
 
 /// `153204` → `153,204`.
-fn thousands(n: u64) -> String {
+pub(crate) fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {

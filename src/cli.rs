@@ -1,4 +1,4 @@
-//! The command line: `faultline [serve|migrate|user|org|project|token|bench]`.
+//! The command line: `faultline [serve|migrate|user|org|project|token|bench|bench-read|seed]`.
 
 use std::io::Read;
 use std::net::SocketAddr;
@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::model::{self, Project, ProjectKey};
 use crate::store::{Db, StoreError};
-use crate::{auth, bench, dsn, server};
+use crate::{auth, bench, dsn, seed, server};
 
 #[derive(Parser, Debug)]
 #[command(name = "faultline", version, about = "Self-hosted error tracking for applications using Sentry SDKs.")]
@@ -70,6 +70,13 @@ pub enum Command {
     /// send a realistic ~8 KB error event at a given concurrency and report events/s and latency.
     /// Does not touch the database.
     Bench(bench::BenchArgs),
+    /// Measure the read side (pages, JSON API) of any HTTP server: GET each path from a few
+    /// connections and report requests/s, errors and latency percentiles per path.
+    /// Does not touch the database.
+    BenchRead(bench::read::ReadArgs),
+    /// Fill a project with realistic test data (issues on several platforms, users, releases,
+    /// environments, tags, over days) through the same store writes as ingestion.
+    Seed(seed::SeedArgs),
     /// Measure the CPU cost of ingesting the bench event, per phase, without a server.
     #[command(hide = true)]
     BenchPipeline {
@@ -157,6 +164,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let command = match cli.command.unwrap_or(Command::Serve) {
         // The load generator talks to a server over HTTP only: no database.
         Command::Bench(args) => return run_bench(args).await,
+        Command::BenchRead(args) => return run_bench_read(args).await,
         Command::BenchPipeline { iterations, store_batch } => {
             return bench::pipeline(iterations, store_batch, &config.database_url).await;
         }
@@ -211,7 +219,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
             }
         }
-        Command::Bench(_) | Command::BenchPipeline { .. } => unreachable!("handled before opening the database"),
+        Command::Bench(_) | Command::BenchRead(_) | Command::BenchPipeline { .. } => {
+            unreachable!("handled before opening the database")
+        }
+        Command::Seed(args) => {
+            let report = seed::run(&db, &args, true).await?;
+            print!("{}", report.text());
+        }
         Command::Project(ProjectCommand::RateLimit { project_id, per_minute }) => {
             let limit = match per_minute.as_str() {
                 "off" | "none" => None,
@@ -256,6 +270,20 @@ async fn run_bench(args: bench::BenchArgs) -> anyhow::Result<()> {
     }
     if report.accepted == 0 {
         bail!("no event was accepted");
+    }
+    Ok(())
+}
+
+/// `faultline bench-read`: prints the report; fails only when no request succeeded.
+async fn run_bench_read(args: bench::read::ReadArgs) -> anyhow::Result<()> {
+    let json = args.json;
+    let report = bench::read::run(args).await?;
+    print!("{}", report.text());
+    if json {
+        println!("{}", serde_json::to_string(&report)?);
+    }
+    if report.paths.iter().all(|p| p.ok == 0) {
+        bail!("no request succeeded");
     }
     Ok(())
 }

@@ -27,6 +27,8 @@ pub mod live;
 #[cfg(feature = "ssr")]
 pub mod protocol;
 #[cfg(feature = "ssr")]
+pub mod seed;
+#[cfg(feature = "ssr")]
 pub mod server;
 #[cfg(feature = "ssr")]
 pub mod store;

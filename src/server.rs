@@ -11,6 +11,7 @@ use axum::extract::{FromRef, Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
+use axum::serve::ListenerExt;
 use axum::Router;
 use leptos::config::LeptosOptions;
 use leptos_axum::{generate_route_list, LeptosRoutes};
@@ -152,7 +153,14 @@ pub async fn serve(db: Db, config: &Config) -> anyhow::Result<()> {
     });
 
     let app = router(state, secure);
-    let listener = tokio::net::TcpListener::bind(config.listen).await?;
+    // TCP_NODELAY: a page is written in several small pieces (streamed SSR); with Nagle's
+    // algorithm the last one waits for the client's delayed ACK, 40 ms on every keep-alive
+    // request (measured with `faultline bench-read`: 44 ms for a 4 KB page, 1 ms without).
+    let listener = tokio::net::TcpListener::bind(config.listen).await?.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!("cannot set TCP_NODELAY: {e}");
+        }
+    });
     tracing::info!("Faultline listening on http://{} (public URL {public_url}, {} database)", config.listen, db.kind());
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())

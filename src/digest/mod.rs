@@ -188,7 +188,7 @@ async fn write(db: &Db, batch: Vec<Job>, counts: &Mutex<HashMap<(i64, String), i
     }
 }
 
-async fn with_retries<T, F, Fut>(mut f: F) -> Result<T, StoreError>
+pub(crate) async fn with_retries<T, F, Fut>(mut f: F) -> Result<T, StoreError>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<T, StoreError>>,

@@ -331,19 +331,8 @@ pub fn prepare_event(
     project_id: i64,
     received_ms: i64,
 ) -> Result<NewEvent, IngestError> {
-    let normalized = event::normalize(raw, &ctx).map_err(IngestError::BadRequest)?;
-    let grouping = grouping::group(&normalized.event);
-    let mut ev = normalized.event;
-    if let Value::Object(map) = &mut ev {
-        map.insert(
-            "grouping".into(),
-            json!({"version": grouping.version, "hash": grouping.hash, "components": grouping.components}),
-        );
-        map.insert("title".into(), json!(grouping.title));
-        map.entry("culprit").or_insert(json!(grouping.culprit));
-    }
+    let (ev, s, grouping) = normalize_and_group(raw, &ctx)?;
     let json_bytes = serde_json::to_vec(&ev).map_err(|e| IngestError::BadRequest(e.to_string()))?;
-    let s = normalized.summary;
     Ok(NewEvent {
         project_id,
         event_id: s.event_id,
@@ -359,6 +348,27 @@ pub fn prepare_event(
         payload: compress_payload(&json_bytes),
         attachments: Vec::new(),
     })
+}
+
+/// The first half of [`prepare_event`]: the normalized event as it is stored (with its
+/// grouping, title and culprit added), its summary and its grouping. `faultline seed` builds
+/// its issue templates with it.
+pub fn normalize_and_group(
+    raw: Value,
+    ctx: &event::Context,
+) -> Result<(Value, event::Summary, grouping::Grouping), IngestError> {
+    let normalized = event::normalize(raw, ctx).map_err(IngestError::BadRequest)?;
+    let grouping = grouping::group(&normalized.event);
+    let mut ev = normalized.event;
+    if let Value::Object(map) = &mut ev {
+        map.insert(
+            "grouping".into(),
+            json!({"version": grouping.version, "hash": grouping.hash, "components": grouping.components}),
+        );
+        map.insert("title".into(), json!(grouping.title));
+        map.entry("culprit").or_insert(json!(grouping.culprit));
+    }
+    Ok((ev, normalized.summary, grouping))
 }
 
 /// A legacy `user_report` item: `{event_id, name, email, comments}`.

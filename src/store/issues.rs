@@ -53,6 +53,20 @@ impl Db {
         Ok(on_db!(self, |pool| sqlx::query_scalar::<_, i64>(sql).bind(project_id).fetch_one(pool).await?))
     }
 
+    /// The issues of a project whose counters disagree with the rows they count: events
+    /// (and hourly counts) for `event_count`, `issue_users` rows and the events' distinct
+    /// users for `user_count`. Reads every event of the project: an audit for tests and
+    /// `faultline seed --verify`, not for pages.
+    pub async fn issues_with_wrong_counts(&self, project_id: i64) -> Result<Vec<i64>> {
+        let sql = "SELECT i.id FROM issues i WHERE i.project_id = $1 AND ( \
+                   i.event_count <> (SELECT COUNT(*) FROM events e WHERE e.issue_id = i.id) \
+                   OR i.event_count <> (SELECT COALESCE(SUM(h.count), 0) FROM issue_hourly h WHERE h.issue_id = i.id) \
+                   OR i.user_count <> (SELECT COUNT(*) FROM issue_users u WHERE u.issue_id = i.id) \
+                   OR i.user_count <> (SELECT COUNT(DISTINCT e.user_key) FROM events e WHERE e.issue_id = i.id)) \
+                   ORDER BY i.id";
+        Ok(on_db!(self, |pool| sqlx::query_scalar::<_, i64>(sql).bind(project_id).fetch_all(pool).await?))
+    }
+
     /// Why an issue's events group together: its grouping keys' version and components.
     pub async fn issue_groupings(&self, issue_id: i64) -> Result<Vec<(String, i32, Vec<String>)>> {
         let sql = "SELECT hash, version, components FROM groupings WHERE issue_id = $1 ORDER BY created_at";
