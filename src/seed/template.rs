@@ -247,6 +247,14 @@ impl Template {
                 *v = values.fill(v);
             }
         }
+        // The normalizer tags the user's e-mail right after the context tags, as it would
+        // have had the user been in the template.
+        if let Some(u) = values.user {
+            const BEFORE: [&str; 9] =
+                ["level", "environment", "release", "server_name", "transaction", "os", "browser", "runtime", "device"];
+            let at = e.tags.iter().position(|(k, _)| !BEFORE.contains(&k.as_str())).unwrap_or(e.tags.len());
+            e.tags.insert(at, ("user.email".into(), u.email.clone()));
+        }
         e.payload = compress_payload(&self.render(values));
         e
     }
