@@ -172,8 +172,11 @@ impl Db {
 
     /// User reports (feedback) attached to the events of an issue.
     pub async fn issue_user_report_count(&self, issue_id: i64) -> Result<i64> {
-        let sql = "SELECT COUNT(*) FROM user_reports r JOIN events e \
-                   ON e.project_id = r.project_id AND e.event_id = r.event_id WHERE e.issue_id = $1";
+        // Driven from the project's reports (few), not from the issue's events (maybe millions).
+        let sql = "SELECT COUNT(*) FROM user_reports r \
+                   WHERE r.project_id = (SELECT project_id FROM issues WHERE id = $1) \
+                   AND EXISTS (SELECT 1 FROM events e WHERE e.project_id = r.project_id \
+                               AND e.event_id = r.event_id AND e.issue_id = $1)";
         Ok(on_db!(self, |pool| sqlx::query_scalar::<_, i64>(sql).bind(issue_id).fetch_one(pool).await?))
     }
 }
