@@ -77,31 +77,6 @@ pub async fn list(db: &Db, user: &User, req: &ListRequest) -> Result<IssueList, 
     Ok(IssueList { items, next_cursor: page.next_cursor, total: page.total, errors: parsed.errors })
 }
 
-/// The values of a tag over the projects' issues, most common first, for the filter menus.
-/// Kept for a minute per node: scanning the tag values of every issue costs tens of
-/// milliseconds on a large project, and a menu a minute behind is fine.
-pub async fn filter_values(db: &Db, project_ids: &[i64], key: &str) -> Result<Vec<String>, AppError> {
-    use std::sync::{Mutex, OnceLock};
-    use std::time::{Duration, Instant};
-    type Cache = HashMap<(Vec<i64>, String), (Instant, Vec<String>)>;
-    static CACHE: OnceLock<Mutex<Cache>> = OnceLock::new();
-    const TTL: Duration = Duration::from_secs(60);
-    let cache = CACHE.get_or_init(Default::default);
-    let k = (project_ids.to_vec(), key.to_string());
-    if let Some((at, values)) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(&k) {
-        if at.elapsed() < TTL {
-            return Ok(values.clone());
-        }
-    }
-    let values = db.project_tag_values(project_ids, key, 50).await?;
-    let mut map = cache.lock().unwrap_or_else(|e| e.into_inner());
-    if map.len() > 1000 {
-        map.clear();
-    }
-    map.insert(k, (Instant::now(), values.clone()));
-    Ok(values)
-}
-
 /// Buckets hourly counts into the sparkline's bars, oldest first, ending with `this_hour`.
 pub fn series(hours: &[(i64, i64)], this_hour: i64, stats: StatsPeriod) -> Vec<i64> {
     let (bars, width) = match stats {

@@ -86,8 +86,8 @@ pub async fn issue_filter_options(project_id: Option<i64>) -> Result<FilterOptio
     let projects = crate::triage::list_projects(db, &user, project_id).await?;
     let ids: Vec<i64> = projects.iter().map(|p| p.id).collect();
     Ok(FilterOptions {
-        environments: crate::triage::filter_values(db, &ids, "environment").await?,
-        releases: crate::triage::filter_values(db, &ids, "release").await?,
+        environments: db.project_tag_values(&ids, "environment", 50).await?,
+        releases: db.project_tag_values(&ids, "release", 50).await?,
         me: Some(user),
     })
 }
