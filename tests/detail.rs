@@ -7,7 +7,7 @@ mod common;
 use common::{each_db, TestDb};
 use faultline::model::Role;
 use faultline::protocol::event::Context;
-use faultline::store::api_events::EventEnd;
+use faultline::store::events::EventEnd;
 use faultline::store::now_ms;
 use reqwest::redirect::Policy;
 use reqwest::{Client, StatusCode};
@@ -67,7 +67,7 @@ async fn events_in_order_with_neighbours_and_tags() {
         let other_issue = issue_of(&t, p.id, &other[0]).await;
         assert_ne!(other_issue, issue);
 
-        // What the page's navigation stands on (`api_events`): ends, one event, neighbours.
+        // What the page's navigation stands on (`store::events`): ends, one event, neighbours.
         let latest = t.db.issue_event_at(issue, EventEnd::Latest).await.unwrap().unwrap();
         assert_eq!(latest.row.event_id, ids[9]);
         assert_eq!(latest.json["exception"]["values"][0]["value"], "'9'");

@@ -344,7 +344,7 @@ async fn resolved_issues_regress_and_counts_stay_exact() {
 
         // Resolved, then it happens again: unresolved, a regression, with an activity entry.
         let id = issues[0].id;
-        t.db.set_issue_status(id, "resolved", None).await.unwrap();
+        t.db.update_issues(&[id], &faultline::model::IssueChange::Resolve, None).await.unwrap();
         let mut e = python_error("TimeoutError", "timed out", "fetch", "user1");
         e["release"] = json!("shop@1.3.0");
         assert_eq!(s.send(&e).await.0, StatusCode::OK);

@@ -151,6 +151,17 @@ async fn filters_sorts_and_search() {
             Err(faultline::error::AppError::NotFound)
         ));
 
+        // The filter menus: the project's environments and releases, most recently seen
+        // first; another project's values stay out.
+        let envs = t.db.project_tag_values(&[w.project], "environment", 50).await.unwrap();
+        assert_eq!(envs, ["staging", "production"]);
+        let releases = t.db.project_tag_values(&[w.project], "release", 50).await.unwrap();
+        assert_eq!(releases, ["shop@2.0", "shop@1.0"]);
+        send(&t, w.other_project, "DeltaError", "delta", json!({"environment": "intranet"}), 1, 0).await;
+        assert_eq!(t.db.project_tag_values(&[w.project], "environment", 50).await.unwrap().len(), 2);
+        let both = t.db.project_tag_values(&[w.project, w.other_project], "environment", 1).await.unwrap();
+        assert_eq!(both, ["intranet"]);
+
         // Sparklines and badges.
         let list = triage::list(&t.db, &w.admin, &req(p, "", Sort::LastSeen)).await.unwrap();
         let beta = &list.items[0];

@@ -1,35 +1,20 @@
 import { test, expect, type Page } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
+import { admin, python, ready, sdkScript, signIn } from './support';
 
 // The issue page: a chained Python exception sent twice by the real sentry-sdk, read the way
 // a developer reads it (stack trace, breadcrumbs, request, user, tags), navigated event by
 // event, triaged and commented. Runs after the foundation story (its administrator).
 test.describe.configure({ mode: 'serial' });
 
-const admin = { email: 'admin@example.com', password: 'correct horse battery' };
-const python = path.join(process.env.FAULTLINE_SDK_VENV ?? '/var/cache/faultline/sdk-venv', 'bin/python');
-const script = path.resolve(__dirname, '../../tests/sdk/send_python_detail.py');
+const script = sdkScript('send_python_detail.py');
 const evil = '<script>window.__owned=1</script>';
 
 let issueUrl = '';
 let projectUrl = '';
 let dsn = '';
-
-async function ready(page: Page) {
-  await page.waitForSelector('body[data-hydrated]');
-}
-
-async function signIn(page: Page) {
-  await page.goto('/login');
-  await ready(page);
-  await page.getByLabel('E-mail').fill(admin.email);
-  await page.getByLabel('Password').fill(admin.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page.getByTestId('current-user')).toHaveText(admin.email);
-}
 
 /** Opens the issue page and waits until it is interactive. */
 async function openIssue(page: Page, url = issueUrl) {

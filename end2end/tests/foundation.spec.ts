@@ -1,26 +1,12 @@
 import { test, expect, type Page } from '@playwright/test';
+import { admin, ready, signIn } from './support';
 
 // One story, in order, as a new team would live it: first run, sign-in, projects and
 // their DSNs, keys, a second user who only sees what they were given.
 test.describe.configure({ mode: 'serial' });
 
-const admin = { email: 'admin@example.com', password: 'correct horse battery' };
 const dev = { email: 'dev@example.com', password: 'dev password 123' };
 const dsnPattern = /^http:\/\/[0-9a-f]{32}@127\.0\.0\.1:\d+\/\d+$/;
-
-/** Waits until the page is hydrated (interactive). */
-async function ready(page: Page) {
-  await page.waitForSelector('body[data-hydrated]');
-}
-
-async function signIn(page: Page, who: { email: string; password: string }) {
-  await page.goto('/login');
-  await ready(page);
-  await page.getByLabel('E-mail').fill(who.email);
-  await page.getByLabel('Password').fill(who.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page.getByTestId('current-user')).toHaveText(who.email);
-}
 
 async function signOut(page: Page) {
   await page.getByRole('button', { name: 'Sign out' }).click();

@@ -1,18 +1,12 @@
-import { test, expect, type Page } from '@playwright/test';
+import { test, expect } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
-import * as path from 'node:path';
+import { admin, python, ready, sdkScript } from './support';
 
 // After the foundation story (an administrator exists): an application with the real Python
 // Sentry SDK sends errors to a new project's DSN, and they show up as grouped issues.
 test.describe.configure({ mode: 'serial' });
 
-const admin = { email: 'admin@example.com', password: 'correct horse battery' };
-const python = path.join(process.env.FAULTLINE_SDK_VENV ?? '/var/cache/faultline/sdk-venv', 'bin/python');
-const script = path.resolve(__dirname, '../../tests/sdk/send_python.py');
-
-async function ready(page: Page) {
-  await page.waitForSelector('body[data-hydrated]');
-}
+const script = sdkScript('send_python.py');
 
 test('errors sent by the Python SDK appear as grouped issues', async ({ page, request }) => {
   await page.goto('/login');

@@ -4,30 +4,16 @@ import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { admin, python, ready, sdkScript, signIn } from './support';
 
 // Triage in the issue list: errors from the real Python SDK, from @sentry/browser in a real
 // page, and crafted envelopes; sorting, filters, the query box, actions one by one and in
 // bulk, keyboard shortcuts, live updates, pagination and the back button.
 test.describe.configure({ mode: 'serial' });
 
-const admin = { email: 'admin@example.com', password: 'correct horse battery' };
-const python = path.join(process.env.FAULTLINE_SDK_VENV ?? '/var/cache/faultline/sdk-venv', 'bin/python');
-const script = path.resolve(__dirname, '../../tests/sdk/send_python.py');
+const script = sdkScript('send_python.py');
 let listUrl = '';
 let dsn = '';
-
-async function ready(page: Page) {
-  await page.waitForSelector('body[data-hydrated]');
-}
-
-async function signIn(page: Page) {
-  await page.goto('/login');
-  await ready(page);
-  await page.getByLabel('E-mail').fill(admin.email);
-  await page.getByLabel('Password').fill(admin.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page.getByTestId('current-user')).toHaveText(admin.email);
-}
 
 /** Posts one event to the DSN's project, as an SDK would. */
 async function send(request: APIRequestContext, event: Record<string, unknown>) {

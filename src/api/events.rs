@@ -13,7 +13,7 @@ use super::{find_issue, find_project, link_header, paged, param, serialize, ApiE
 use crate::model::Project;
 use crate::protocol::event::normalize_event_id;
 use crate::server::AppState;
-use crate::store::api_events::{ApiEvent, EventEnd, EventsFrom};
+use crate::store::events::{FullEvent, EventEnd, EventsFrom};
 use crate::store::Db;
 
 /// A cursor of the events list, Sentry-like `<row id>:0:<is previous>`: the page after
@@ -83,7 +83,7 @@ pub async fn list(
 }
 
 /// The full event with the ids of its issue's previous and next events.
-async fn detailed(db: &Db, event: &ApiEvent, project: &Project) -> Result<Json<Value>, ApiError> {
+async fn detailed(db: &Db, event: &FullEvent, project: &Project) -> Result<Json<Value>, ApiError> {
     let (previous, next) = db.event_siblings(event.row.issue_id, event.row.id).await?;
     let mut v = serialize::event(event, project, true);
     v["previousEventID"] = json!(previous);

@@ -17,7 +17,7 @@ use crate::model::{normalize_email, Issue, IssueChange, Project, StatsPeriod, Us
 use crate::protocol::event::normalize_event_id;
 use crate::search::{self, Sort};
 use crate::server::AppState;
-use crate::store::api_events::EventEnd;
+use crate::store::events::EventEnd;
 use crate::store::triage::hour_of;
 use crate::store::{now_ms, Db};
 use crate::triage::{self, ListRequest};

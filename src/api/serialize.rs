@@ -13,7 +13,7 @@ use serde_json::{json, Map, Value};
 use crate::grouping;
 use crate::model::{Activity, EventRow, Issue, Org, Project, User};
 use crate::protocol::event::{parse_timestamp, summary_tags};
-use crate::store::api_events::{ApiEvent, TagValueRow};
+use crate::store::{events::FullEvent, issues::TagValueRow};
 
 const DAY_MS: i64 = 24 * 3_600_000;
 
@@ -378,7 +378,7 @@ fn activity(a: &Activity) -> Value {
 
 /// An event as `GET /issues/{id}/events/` lists it (`SimpleEventSerializer`), or with
 /// `full` as the event endpoints show it (`EventSerializer`, with `entries`).
-pub fn event(e: &ApiEvent, project: &Project, full: bool) -> Value {
+pub fn event(e: &FullEvent, project: &Project, full: bool) -> Value {
     let ev = &e.json;
     let g = grouping::group(ev);
     let message = ev

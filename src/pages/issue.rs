@@ -111,7 +111,7 @@ pub async fn issue_detail(issue_id: i64) -> Result<IssuePage, AppError> {
 /// An event of the issue: `latest`, `oldest` or an event id.
 #[server(prefix = "/_fn", endpoint = "issue_event")]
 pub async fn issue_event(issue_id: i64, event: String) -> Result<EventPage, AppError> {
-    use crate::store::api_events::EventEnd;
+    use crate::store::events::EventEnd;
     let (_, _, issue) = require_issue(issue_id).await?;
     let db = &crate::pages::guard::state().db;
     let stored = match event.as_str() {
@@ -225,7 +225,7 @@ pub fn buckets(counts: &[(i64, i64)], now_hour: i64) -> (Vec<i64>, Vec<i64>) {
 /// The tags in the order people look for them: where and what it ran on first, then the
 /// SDK's custom tags by name.
 #[cfg(feature = "ssr")]
-fn tag_distributions(keys: Vec<crate::store::events::TagKeyCounts>) -> Vec<TagDistribution> {
+fn tag_distributions(keys: Vec<crate::store::issues::TagKeyCounts>) -> Vec<TagDistribution> {
     const FIRST: [&str; 10] = [
         "environment",
         "release",

@@ -458,6 +458,25 @@ fn IssueListPage(per_project: bool) -> impl IntoView {
         }
     };
     let key_value = move |key: &'static str| move || search::get_key(&state.get().query, key).unwrap_or_default();
+    // A menu of the values a tag takes in the project(s), loaded beside the list.
+    let tag_select = {
+        let filter_select = filter_select.clone();
+        move |key: &'static str, label: &'static str, values: fn(FilterOptions) -> Vec<String>| {
+            view! {
+                <label>{label}
+                    <select name=key on:change=filter_select(key) prop:value=key_value(key)>
+                        <option value="">"any"</option>
+                        <Suspense>
+                            {move || Suspend::new(async move {
+                                options.await.map(values).unwrap_or_default().into_iter()
+                                    .map(|v| view! { <option value=v.clone()>{v.clone()}</option> }).collect_view()
+                            })}
+                        </Suspense>
+                    </select>
+                </label>
+            }
+        }
+    };
     let assigned_value = move || {
         let q = state.get().query;
         if search::get_key(&q, "assigned").as_deref() == Some("me") {
@@ -540,28 +559,8 @@ fn IssueListPage(per_project: bool) -> impl IntoView {
                         {["fatal", "error", "warning", "info", "debug"].into_iter().map(|l| view! { <option value=l>{l}</option> }).collect_view()}
                     </select>
                 </label>
-                <label>"Environment"
-                    <select name="environment" on:change=filter_select("environment") prop:value=key_value("environment")>
-                        <option value="">"any"</option>
-                        <Suspense>
-                            {move || Suspend::new(async move {
-                                options.await.map(|o| o.environments).unwrap_or_default().into_iter()
-                                    .map(|e| view! { <option value=e.clone()>{e.clone()}</option> }).collect_view()
-                            })}
-                        </Suspense>
-                    </select>
-                </label>
-                <label>"Release"
-                    <select name="release" on:change=filter_select("release") prop:value=key_value("release")>
-                        <option value="">"any"</option>
-                        <Suspense>
-                            {move || Suspend::new(async move {
-                                options.await.map(|o| o.releases).unwrap_or_default().into_iter()
-                                    .map(|r| view! { <option value=r.clone()>{r.clone()}</option> }).collect_view()
-                            })}
-                        </Suspense>
-                    </select>
-                </label>
+                {tag_select("environment", "Environment", |o| o.environments)}
+                {tag_select("release", "Release", |o| o.releases)}
                 <label>"Assignee"
                     <select name="assigned" on:change=assigned_select prop:value=assigned_value>
                         <option value="">"anyone"</option>

@@ -22,6 +22,7 @@ use clap::Args;
 
 use crate::bench::{thousands, IdSource};
 use crate::digest::with_retries;
+use crate::model::IssueChange;
 use crate::store::ingest::{NewEvent, Stored};
 use crate::store::{now_ms, Db};
 use catalog::Platform;
@@ -530,7 +531,7 @@ pub async fn run(db: &Db, args: &SeedArgs, progress: bool) -> anyhow::Result<Rep
                 }
                 resolve_at.next();
                 if let Some(id) = issue_ids[i] {
-                    with_retries(|| db.set_issue_status(id, "resolved", None)).await?;
+                    with_retries(|| db.update_issues(std::slice::from_ref(&id), &IssueChange::Resolve, None)).await?;
                 }
             }
             // Retried like the digest retries: the checkpoint beside it can make SQLite busy.
@@ -573,11 +574,11 @@ pub async fn run(db: &Db, args: &SeedArgs, progress: bool) -> anyhow::Result<Rep
         let (Some(id), status) = (issue_ids[i], fate) else { continue };
         match status {
             Fate::Resolve => {
-                with_retries(|| db.set_issue_status(id, "resolved", None)).await?;
+                with_retries(|| db.update_issues(std::slice::from_ref(&id), &IssueChange::Resolve, None)).await?;
                 resolved += 1;
             }
             Fate::Ignore => {
-                with_retries(|| db.set_issue_status(id, "ignored", None)).await?;
+                with_retries(|| db.update_issues(std::slice::from_ref(&id), &IssueChange::Ignore { minutes: None, events: None }, None)).await?;
                 ignored += 1;
             }
             Fate::Open | Fate::Regress(_) => {}

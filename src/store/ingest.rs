@@ -244,6 +244,7 @@ impl Db {
             let mut deltas: BTreeMap<i64, IssueDelta> = BTreeMap::new();
             let mut tag_rows: BTreeMap<(i64, &str, &str), (i64, i64, i64)> = BTreeMap::new();
             let mut hourly: BTreeMap<(i64, i64), i64> = BTreeMap::new();
+            let mut project_tags: BTreeMap<(i64, &str, &str), (i64, i64, i64)> = BTreeMap::new();
             for &i in &stored {
                 let e = &events[i];
                 let issue = issue_of[&(e.project_id, e.grouping.hash.as_str())].0;
@@ -271,6 +272,14 @@ impl Db {
                     t.2 = t.2.max(e.timestamp);
                 }
                 *hourly.entry((issue, e.timestamp.div_euclid(3_600_000))).or_insert(0) += 1;
+                for (k, v) in [("environment", &e.environment), ("release", &e.release)] {
+                    if let Some(v) = v {
+                        let t = project_tags.entry((e.project_id, k, v.as_str())).or_insert((0, i64::MAX, i64::MIN));
+                        t.0 += 1;
+                        t.1 = t.1.min(e.timestamp);
+                        t.2 = t.2.max(e.timestamp);
+                    }
+                }
             }
 
             // A new issue whose every event turned out to be stored already: drop it.
@@ -346,23 +355,28 @@ impl Db {
                     .await?;
             }
 
-            // 6. Tag values and hourly counts.
-            let tag_rows: Vec<_> = tag_rows.into_iter().collect();
-            for chunk in tag_rows.chunks(ROW_CHUNK) {
-                let sql = format!(
-                    "INSERT INTO issue_tag_values (issue_id, key, value, count, first_seen, last_seen) VALUES {} \
-                     ON CONFLICT (issue_id, key, value) DO UPDATE SET count = issue_tag_values.count + excluded.count, \
-                     first_seen = CASE WHEN excluded.first_seen < issue_tag_values.first_seen \
-                                       THEN excluded.first_seen ELSE issue_tag_values.first_seen END, \
-                     last_seen = CASE WHEN excluded.last_seen > issue_tag_values.last_seen \
-                                      THEN excluded.last_seen ELSE issue_tag_values.last_seen END",
-                    placeholders(chunk.len(), 6)
-                );
-                let mut q = sqlx::query(&sql);
-                for ((issue, k, v), (n, first, last)) in chunk {
-                    q = q.bind(*issue).bind(*k).bind(*v).bind(*n).bind(*first).bind(*last);
+            // 6. Tag values (per issue, and the project's environments and releases) and
+            //    hourly counts.
+            for (table, owner, rows) in [
+                ("issue_tag_values", "issue_id", tag_rows.into_iter().collect::<Vec<_>>()),
+                ("project_tag_values", "project_id", project_tags.into_iter().collect()),
+            ] {
+                for chunk in rows.chunks(ROW_CHUNK) {
+                    let sql = format!(
+                        "INSERT INTO {table} ({owner}, key, value, count, first_seen, last_seen) VALUES {} \
+                         ON CONFLICT ({owner}, key, value) DO UPDATE SET count = {table}.count + excluded.count, \
+                         first_seen = CASE WHEN excluded.first_seen < {table}.first_seen \
+                                           THEN excluded.first_seen ELSE {table}.first_seen END, \
+                         last_seen = CASE WHEN excluded.last_seen > {table}.last_seen \
+                                          THEN excluded.last_seen ELSE {table}.last_seen END",
+                        placeholders(chunk.len(), 6)
+                    );
+                    let mut q = sqlx::query(&sql);
+                    for ((owner, k, v), (n, first, last)) in chunk {
+                        q = q.bind(*owner).bind(*k).bind(*v).bind(*n).bind(*first).bind(*last);
+                    }
+                    q.execute(&mut *tx).await?;
                 }
-                q.execute(&mut *tx).await?;
             }
             let hourly: Vec<_> = hourly.into_iter().collect();
             for chunk in hourly.chunks(ROW_CHUNK) {

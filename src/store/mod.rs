@@ -6,10 +6,9 @@
 //! epoch-millisecond integers, TEXT), so one SQL text serves both databases.
 
 mod accounts;
-pub mod api_events;
 pub mod events;
 pub mod ingest;
-mod issues;
+pub mod issues;
 mod projects;
 mod sessions;
 pub mod triage;

@@ -324,21 +324,20 @@ impl Db {
         Ok(row.is_some())
     }
 
-    /// Values of a tag over the projects' most recently seen issues (up to 2,000), most common
-    /// first: the filter menus. Bounded, so a project with 10,000 issues costs what one with
-    /// 2,000 does; an older value can still be typed into the query box.
+    /// The environments or releases (`key`) the projects have seen, most recently seen first:
+    /// the filter menus. Read from `project_tag_values`, which ingestion keeps, so the cost
+    /// does not grow with the number of issues. A value stays listed after its issues are
+    /// deleted.
     pub async fn project_tag_values(&self, project_ids: &[i64], key: &str, limit: i64) -> Result<Vec<String>> {
         if project_ids.is_empty() {
             return Ok(vec![]);
         }
         let mut sql = Sql::default();
         let text = format!(
-            "SELECT t.value FROM issue_tag_values t \
-             WHERE t.key = {} AND t.issue_id IN \
-               (SELECT i.id FROM issues i WHERE i.project_id IN ({}) ORDER BY i.last_seen DESC LIMIT 2000) \
-             GROUP BY t.value ORDER BY SUM(t.count) DESC, t.value LIMIT {}",
-            sql.text(key),
+            "SELECT value FROM project_tag_values WHERE project_id IN ({}) AND key = {} \
+             GROUP BY value ORDER BY MAX(last_seen) DESC, value LIMIT {}",
             sql.ints(project_ids),
+            sql.text(key),
             sql.int(limit)
         );
         let args = sql.args;

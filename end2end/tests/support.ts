@@ -1,0 +1,27 @@
+import { expect, type Page } from '@playwright/test';
+import * as path from 'node:path';
+
+// What every story shares: the administrator the foundation story creates, the Python SDK's
+// virtualenv, and signing in.
+
+export const admin = { email: 'admin@example.com', password: 'correct horse battery' };
+
+/** The Python interpreter of the virtualenv with the real `sentry-sdk` (see .ci/setup). */
+export const python = path.join(process.env.FAULTLINE_SDK_VENV ?? '/var/cache/faultline/sdk-venv', 'bin/python');
+
+/** A script of tests/sdk/, by file name. */
+export const sdkScript = (name: string) => path.resolve(__dirname, '../../tests/sdk', name);
+
+/** Waits until the page is hydrated (interactive). */
+export async function ready(page: Page) {
+  await page.waitForSelector('body[data-hydrated]');
+}
+
+export async function signIn(page: Page, who: { email: string; password: string } = admin) {
+  await page.goto('/login');
+  await ready(page);
+  await page.getByLabel('E-mail').fill(who.email);
+  await page.getByLabel('Password').fill(who.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByTestId('current-user')).toHaveText(who.email);
+}
