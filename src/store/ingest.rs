@@ -104,6 +104,31 @@ fn placeholders(rows: usize, cols: usize) -> String {
     s
 }
 
+/// `$start, $start+1, ...` for `n` values.
+fn list(start: usize, n: usize) -> String {
+    (start..start + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}
+
+/// Like [`placeholders`], each value cast to its column's type (`CAST($1 AS BIGINT)`), so
+/// that PostgreSQL knows the types of a `VALUES` list that is not inserted into a table.
+fn typed_rows(rows: usize, types: &[&str]) -> String {
+    let mut s = String::with_capacity(rows * types.len() * 20);
+    for r in 0..rows {
+        if r > 0 {
+            s.push_str(", ");
+        }
+        s.push('(');
+        for (c, ty) in types.iter().enumerate() {
+            if c > 0 {
+                s.push_str(", ");
+            }
+            s.push_str(&format!("CAST(${} AS {ty})", r * types.len() + c + 1));
+        }
+        s.push(')');
+    }
+    s
+}
+
 impl Db {
     /// The client key with this public part, with its project's ingestion settings.
     pub async fn ingest_key(&self, public_key: &str) -> Result<Option<IngestKey>> {
@@ -155,16 +180,36 @@ impl Db {
         on_db!(self, |pool| {
             let mut tx = pool.begin().await?;
 
-            // 1. The issue of every grouping key, created when new.
+            // 1. The issue of every grouping key: the known keys in one query per project and
+            //    chunk, the new ones created (rare: once per issue).
             let mut issue_of: HashMap<(i64, &str), (i64, bool)> = HashMap::new();
+            let mut by_project: BTreeMap<i64, Vec<&str>> = BTreeMap::new();
+            for &(project_id, hash) in groups.keys() {
+                by_project.entry(project_id).or_default().push(hash);
+            }
+            for (&project_id, hashes) in &by_project {
+                for chunk in hashes.chunks(ROW_CHUNK) {
+                    let sql = format!(
+                        "SELECT hash, issue_id FROM groupings WHERE project_id = $1 AND hash IN ({})",
+                        list(2, chunk.len())
+                    );
+                    let mut q = sqlx::query_as::<_, (String, i64)>(&sql).bind(project_id);
+                    for hash in chunk {
+                        q = q.bind(*hash);
+                    }
+                    let known: HashMap<String, i64> = q.fetch_all(&mut *tx).await?.into_iter().collect();
+                    for hash in chunk {
+                        if let Some(&id) = known.get(*hash) {
+                            issue_of.insert((project_id, *hash), (id, false));
+                        }
+                    }
+                }
+            }
             for (&(project_id, hash), &i) in &groups {
-                let select = "SELECT issue_id FROM groupings WHERE project_id = $1 AND hash = $2";
-                let found: Option<i64> =
-                    sqlx::query_scalar(select).bind(project_id).bind(hash).fetch_optional(&mut *tx).await?;
-                if let Some(id) = found {
-                    issue_of.insert((project_id, hash), (id, false));
+                if issue_of.contains_key(&(project_id, hash)) {
                     continue;
                 }
+                let select = "SELECT issue_id FROM groupings WHERE project_id = $1 AND hash = $2";
                 let e = &events[i];
                 let g = &e.grouping;
                 let insert = "INSERT INTO issues (project_id, title, culprit, kind, exception_type, exception_value, \
@@ -310,49 +355,79 @@ impl Db {
 
             // 5. Issue counters, and status: a resolved issue that gets an event reopens as a
             //    regression; an ignored one comes back once its deadline or event count is
-            //    reached (`is_regression` then tells the two apart).
-            let mut regressions: HashSet<i64> = HashSet::new();
-            for (&issue, d) in &deltas {
-                let reopen = "UPDATE issues SET status = 'unresolved', is_regression = (status = 'resolved'), \
-                              resolved_at = NULL, ignore_until = NULL, ignore_until_count = NULL \
-                              WHERE id = $1 AND (status = 'resolved' OR (status = 'ignored' AND \
-                              (ignore_until <= $2 OR event_count + $3 >= ignore_until_count))) \
-                              RETURNING is_regression";
-                let reopened: Option<bool> =
-                    sqlx::query_scalar(reopen).bind(issue).bind(now).bind(d.events).fetch_optional(&mut *tx).await?;
-                if let Some(regression) = reopened {
-                    if regression {
-                        regressions.insert(issue);
+            //    reached (`is_regression` then tells the two apart). One statement each for
+            //    all the issues of a chunk, whatever their number.
+            let rows: Vec<(i64, &IssueDelta)> = deltas.iter().map(|(&id, d)| (id, d)).collect();
+            if matches!(self, Db::Postgres(_)) && !rows.is_empty() {
+                // Lock the issues in id order first, so that two nodes writing batches that
+                // share issues wait for each other instead of deadlocking.
+                for chunk in rows.chunks(ROW_CHUNK) {
+                    let sql =
+                        format!("SELECT id FROM issues WHERE id IN ({}) ORDER BY id FOR UPDATE", list(1, chunk.len()));
+                    let mut q = sqlx::query_scalar::<_, i64>(&sql);
+                    for (id, _) in chunk {
+                        q = q.bind(*id);
                     }
-                    let kind = if regression { "regression" } else { "unignored" };
-                    let data = serde_json::json!({ "release": d.last_release }).to_string();
-                    sqlx::query(
-                        "INSERT INTO issue_activity (issue_id, kind, data, created_at) VALUES ($1, $2, $3, $4)",
-                    )
-                    .bind(issue)
-                    .bind(kind)
-                    .bind(data)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
+                    q.fetch_all(&mut *tx).await?;
                 }
-                let update = "UPDATE issues SET event_count = event_count + $2, user_count = user_count + $3, \
-                              first_seen = CASE WHEN $4 < first_seen THEN $4 ELSE first_seen END, \
-                              last_seen = CASE WHEN $5 > last_seen THEN $5 ELSE last_seen END, \
-                              level = CASE WHEN $5 >= last_seen THEN $6 ELSE level END, \
-                              last_release = CASE WHEN $5 >= last_seen THEN COALESCE($7, last_release) \
-                                                  ELSE last_release END \
-                              WHERE id = $1";
-                sqlx::query(update)
-                    .bind(issue)
-                    .bind(d.events)
-                    .bind(new_users.get(&issue).copied().unwrap_or(0))
-                    .bind(d.first)
-                    .bind(d.last)
-                    .bind(&d.last_level)
-                    .bind(&d.last_release)
-                    .execute(&mut *tx)
-                    .await?;
+            }
+            let mut reopened: Vec<(i64, bool)> = Vec::new();
+            for chunk in rows.chunks(ROW_CHUNK) {
+                let now_param = chunk.len() * 2 + 1;
+                let sql = format!(
+                    "WITH d (issue, n) AS (VALUES {}) \
+                     UPDATE issues SET status = 'unresolved', is_regression = (status = 'resolved'), \
+                     resolved_at = NULL, ignore_until = NULL, ignore_until_count = NULL \
+                     FROM d WHERE issues.id = d.issue AND (status = 'resolved' OR (status = 'ignored' AND \
+                     (ignore_until <= ${now_param} OR event_count + d.n >= ignore_until_count))) \
+                     RETURNING id, is_regression",
+                    typed_rows(chunk.len(), &["BIGINT", "BIGINT"])
+                );
+                let mut q = sqlx::query_as::<_, (i64, bool)>(&sql);
+                for (id, d) in chunk {
+                    q = q.bind(*id).bind(d.events);
+                }
+                reopened.extend(q.bind(now).fetch_all(&mut *tx).await?);
+            }
+            reopened.sort_unstable();
+            let regressions: HashSet<i64> = reopened.iter().filter(|(_, r)| *r).map(|(id, _)| *id).collect();
+            for chunk in reopened.chunks(ROW_CHUNK) {
+                let sql = format!(
+                    "INSERT INTO issue_activity (issue_id, kind, data, created_at) VALUES {}",
+                    placeholders(chunk.len(), 4)
+                );
+                let mut q = sqlx::query(&sql);
+                for (id, regression) in chunk {
+                    let kind = if *regression { "regression" } else { "unignored" };
+                    let data = serde_json::json!({ "release": deltas[id].last_release }).to_string();
+                    q = q.bind(*id).bind(kind).bind(data).bind(now);
+                }
+                q.execute(&mut *tx).await?;
+            }
+            for chunk in rows.chunks(ROW_CHUNK) {
+                let sql = format!(
+                    "WITH d (issue, n, users, ev_first, ev_last, ev_level, ev_release) AS (VALUES {}) \
+                     UPDATE issues SET event_count = event_count + d.n, user_count = user_count + d.users, \
+                     first_seen = CASE WHEN d.ev_first < first_seen THEN d.ev_first ELSE first_seen END, \
+                     last_seen = CASE WHEN d.ev_last > last_seen THEN d.ev_last ELSE last_seen END, \
+                     level = CASE WHEN d.ev_last >= last_seen THEN d.ev_level ELSE level END, \
+                     last_release = CASE WHEN d.ev_last >= last_seen THEN COALESCE(d.ev_release, last_release) \
+                                         ELSE last_release END \
+                     FROM d WHERE issues.id = d.issue",
+                    typed_rows(chunk.len(), &["BIGINT", "BIGINT", "BIGINT", "BIGINT", "BIGINT", "TEXT", "TEXT"])
+                );
+                let mut q = sqlx::query(&sql);
+                for (id, d) in chunk {
+                    q = q
+                        .bind(*id)
+                        .bind(d.events)
+                        .bind(new_users.get(id).copied().unwrap_or(0))
+                        .bind(d.first)
+                        .bind(d.last)
+                        .bind(&d.last_level)
+                        .bind(&d.last_release);
+                }
+                q.execute(&mut *tx).await?;
             }
 
             // 6. Tag values (per issue, and the project's environments and releases) and
