@@ -294,6 +294,9 @@ pub struct IssueItem {
 pub struct IssueList {
     pub items: Vec<IssueItem>,
     pub next_cursor: Option<String>,
+    /// Matching issues, counted up to a maximum (see `total_capped`).
     pub total: i64,
+    /// More issues match than `total` says.
+    pub total_capped: bool,
     pub errors: Vec<String>,
 }

@@ -47,7 +47,6 @@ pub async fn list(db: &Db, user: &User, req: &ListRequest) -> Result<IssueList, 
             cursor: req.cursor.as_deref(),
             limit: req.limit,
             user_id: user.id,
-            now,
         })
         .await?;
 
@@ -58,7 +57,8 @@ pub async fn list(db: &Db, user: &User, req: &ListRequest) -> Result<IssueList, 
         StatsPeriod::TwoWeeks => 14 * 24,
     };
     let from = this_hour - buckets + 1;
-    let counts = db.hourly_counts(&ids, from).await?;
+    // Hourly for the last day (the 24-hour sparkline, the "spiking" badge), daily before.
+    let counts = db.bucketed_counts(&ids, from, this_hour - 23).await?;
     let slugs: HashMap<i64, &str> = projects.iter().map(|p| (p.id, p.slug.as_str())).collect();
     let items = page
         .issues
@@ -74,7 +74,13 @@ pub async fn list(db: &Db, user: &User, req: &ListRequest) -> Result<IssueList, 
             }
         })
         .collect();
-    Ok(IssueList { items, next_cursor: page.next_cursor, total: page.total, errors: parsed.errors })
+    Ok(IssueList {
+        items,
+        next_cursor: page.next_cursor,
+        total: page.total,
+        total_capped: page.total_capped,
+        errors: parsed.errors,
+    })
 }
 
 /// Buckets hourly counts into the sparkline's bars, oldest first, ending with `this_hour`.

@@ -101,6 +101,7 @@ impl Api {
         assert_eq!(r.status(), StatusCode::OK, "{query}");
         let links = parse_links(r.headers().get("link").unwrap().to_str().unwrap());
         let hits = r.headers().get("x-hits").unwrap().to_str().unwrap().parse().unwrap();
+        assert_eq!(r.headers().get("x-max-hits").unwrap(), "1000", "X-Hits counts up to X-Max-Hits");
         let body: Value = r.json().await.unwrap();
         (ids(&body), links, hits)
     }

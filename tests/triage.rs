@@ -327,3 +327,56 @@ async fn actions_change_status_and_are_logged() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn trend_scores_follow_the_hour_and_counts_stop_at_max_hits() {
+    each_db(|t| async move {
+        let w = world(&t).await;
+        // Within this hour, five events beat one; once the hour has passed without events,
+        // the issue that had fewer falls least.
+        send(&t, w.project, "FewError", "few", json!({}), 1, 0).await;
+        send(&t, w.project, "ManyError", "many", json!({}), 5, 0).await;
+        let order = trend_order(&t, &w.admin).await;
+        assert_eq!(order, ["ManyError", "FewError"]);
+        let hour = now_ms().div_euclid(HOUR);
+        assert_eq!(t.db.refresh_trends(hour).await.unwrap(), 0, "scores of this hour are current");
+        assert_eq!(t.db.refresh_trends(hour + 1).await.unwrap(), 2);
+        let order = trend_order(&t, &w.admin).await;
+        assert_eq!(order, ["FewError", "ManyError"]);
+        // A day later neither has a score; they sort by last seen.
+        assert_eq!(t.db.refresh_trends(hour + 30).await.unwrap(), 2);
+        assert_eq!(t.db.refresh_trends(hour + 31).await.unwrap(), 0, "nothing left to age");
+        let order = trend_order(&t, &w.admin).await;
+        assert_eq!(order, ["ManyError", "FewError"]);
+
+        // Counting stops at MAX_HITS.
+        let max = faultline::store::triage::MAX_HITS;
+        let now = now_ms();
+        let events: Vec<_> = (0..=max)
+            .map(|k| {
+                // Letters, not digits: grouping ignores the numbers in messages.
+                let name: String = [k / 676, k / 26 % 26, k % 26].iter().map(|d| (b'a' + *d as u8) as char).collect();
+                let ev = json!({
+                    "platform": "python", "level": "error", "timestamp": now as f64 / 1000.0,
+                    "message": format!("distinct message {name}"),
+                });
+                let ctx = Context { event_id: None, received_ms: now, sent_at_ms: None, client_ip: None };
+                faultline::ingest::prepare_event(ev, ctx, w.other_project, now).unwrap()
+            })
+            .collect();
+        t.db.write_batch(&events, &[], &[]).await.unwrap();
+        let list = triage::list(&t.db, &w.admin, &req(Some(w.other_project), "", Sort::LastSeen)).await.unwrap();
+        assert_eq!((list.total, list.total_capped), (max, true));
+        let list =
+            triage::list(&t.db, &w.admin, &req(Some(w.other_project), "\"message aah\"", Sort::LastSeen)).await.unwrap();
+        assert_eq!((list.total, list.total_capped), (1, false));
+        t
+    })
+    .await;
+}
+
+/// The error types of the issues in trend order.
+async fn trend_order(t: &TestDb, user: &User) -> Vec<String> {
+    let got = titles(t, user, &req(None, "", Sort::Trend)).await;
+    got.iter().map(|s| s.split(':').next().unwrap().to_string()).collect()
+}

@@ -236,6 +236,7 @@ pub fn paged(body: serde_json::Value, link: String, hits: Option<i64>) -> Respon
     }
     if let Some(hits) = hits {
         h.insert("x-hits", HeaderValue::from(hits));
+        h.insert("x-max-hits", HeaderValue::from(crate::store::triage::MAX_HITS));
     }
     res
 }

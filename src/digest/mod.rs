@@ -20,6 +20,8 @@ use crate::store::{Db, StoreError};
 pub const MAX_BATCH: usize = 512;
 /// Events that may wait for the writer before ingestion answers 429.
 pub const QUEUE_CAPACITY: usize = 8192;
+/// How often the trend scores are brought to the current hour.
+const TREND_REFRESH: Duration = Duration::from_secs(30);
 /// Attempts of a batch whose failure looks transient (busy database, deadlock, lost connection).
 const ATTEMPTS: u32 = 6;
 
@@ -49,6 +51,7 @@ impl Digest {
     pub fn start(db: Db) -> Digest {
         let (jobs, rx) = mpsc::channel(QUEUE_CAPACITY);
         let counts = Arc::new(Mutex::new(HashMap::new()));
+        tokio::spawn(trend_refresher(db.clone()));
         tokio::spawn(writer(db, rx, counts.clone()));
         Digest { jobs, counts }
     }
@@ -104,6 +107,21 @@ async fn writer(db: Db, mut rx: mpsc::Receiver<Job>, counts: Arc<Mutex<HashMap<(
         write(&db, std::mem::take(&mut batch), &counts).await;
     }
     flush_counts(&db, &counts).await;
+}
+
+/// Keeps the issues' trend scores current as the hour moves on without events (the writer
+/// updates the issues it touches). Runs until the runtime stops.
+async fn trend_refresher(db: Db) {
+    let mut tick = tokio::time::interval(TREND_REFRESH);
+    loop {
+        tick.tick().await;
+        let hour = crate::store::now_ms().div_euclid(3_600_000);
+        match db.refresh_trends(hour).await {
+            Ok(0) => {}
+            Ok(n) => tracing::debug!("trend scores of {n} issues recomputed for the new hour"),
+            Err(e) => tracing::warn!("recomputing trend scores: {e}"),
+        }
+    }
 }
 
 fn take_counts(counts: &Mutex<HashMap<(i64, String), i64>>) -> Vec<(i64, String, i64)> {

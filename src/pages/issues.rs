@@ -672,6 +672,7 @@ fn list_view(
     }
     let errors = v.list.errors.clone();
     let total = v.list.total;
+    let capped = v.list.total_capped;
     let ids: Vec<i64> = v.list.items.iter().map(|i| i.issue.id).collect();
     let all_ids = ids.clone();
     let all_checked = move || !all_ids.is_empty() && selected.with(|s| all_ids.iter().all(|id| s.contains(id)));
@@ -697,7 +698,11 @@ fn list_view(
                 {errors.into_iter().map(|e| view! { <li>{e}</li> }).collect_view()}
             </ul>
         })}
-        <p class="muted total" data-testid="total">{format!("{total} issue{}", if total == 1 { "" } else { "s" })}</p>
+        <p class="muted total" data-testid="total">{match (total, capped) {
+            (n, true) => format!("{n}+ issues"),
+            (1, false) => "1 issue".to_string(),
+            (n, false) => format!("{n} issues"),
+        }}</p>
         {if empty {
             view! { <p class="card muted no-match">"No issue matches. Try another status or fewer filters."</p> }.into_any()
         } else {

@@ -467,6 +467,18 @@ impl Db {
                 q.execute(&mut *tx).await?;
             }
 
+            // The trend score of the issues that got events (see `triage::TREND_SET`).
+            let touched: Vec<i64> = deltas.keys().copied().collect();
+            for chunk in touched.chunks(ROW_CHUNK) {
+                let sql =
+                    format!("UPDATE issues SET {} WHERE id IN ({})", super::triage::TREND_SET, list(2, chunk.len()));
+                let mut q = sqlx::query(&sql).bind(now.div_euclid(3_600_000));
+                for id in chunk {
+                    q = q.bind(*id);
+                }
+                q.execute(&mut *tx).await?;
+            }
+
             // 7. Attachments of stored events, user reports, item counts.
             for &i in &stored {
                 let e = &events[i];

@@ -21,8 +21,6 @@ pub struct IssueQuery<'a> {
     pub limit: i64,
     /// The user asking, for `assigned:me`.
     pub user_id: i64,
-    /// Epoch ms, for the trend sort.
-    pub now: i64,
 }
 
 #[derive(Debug)]
@@ -30,9 +28,26 @@ pub struct IssuePage {
     pub issues: Vec<Issue>,
     /// Opaque; `None` on the last page.
     pub next_cursor: Option<String>,
-    /// Issues matching the filter, over all pages.
+    /// Issues matching the filter, over all pages, counted up to [`MAX_HITS`].
     pub total: i64,
+    /// More than [`MAX_HITS`] issues match (`total` is then `MAX_HITS`).
+    pub total_capped: bool,
 }
+
+/// The issue list counts matching issues up to this many, as Sentry's does: beyond it, the
+/// count would cost more than the page it describes.
+pub const MAX_HITS: i64 = 1000;
+
+/// The trend score of an issue without an event in the last 24 hours: it sorts last.
+pub const NO_TREND: f64 = -1_000_000_000.0;
+
+/// `SET` clause that recomputes `trend` for the hour `$1` (see migrations/*/0006_trend.sql):
+/// events in that hour minus the hourly rate of the 23 hours before.
+pub(super) const TREND_SET: &str = "trend_hour = $1, trend = COALESCE((SELECT \
+     SUM(CASE WHEN h.hour = $1 THEN h.count ELSE 0 END) \
+     - SUM(CASE WHEN h.hour < $1 THEN h.count ELSE 0 END) / 23.0 \
+     FROM issue_hourly h WHERE h.issue_id = issues.id AND h.hour >= $1 - 23 AND h.hour <= $1), \
+     -1000000000.0)";
 
 /// A bind parameter of a query assembled at run time.
 enum Arg {
@@ -207,9 +222,13 @@ impl Db {
 
         let mut sql = Sql::default();
         let conds = conditions(q, &mut sql);
-        let count_sql = format!("SELECT COUNT(*) FROM issues i WHERE {}", conds.join(" AND "));
+        let count_sql = format!(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM issues i WHERE {} LIMIT {}) c",
+            conds.join(" AND "),
+            MAX_HITS + 1
+        );
         let count_args = std::mem::take(&mut sql.args);
-        let total: i64 =
+        let counted: i64 =
             on_db!(self, |pool| bound!(sqlx::query_scalar::<_, i64>(&count_sql), &count_args).fetch_one(pool).await?);
 
         let mut sql = Sql::default();
@@ -226,25 +245,12 @@ impl Db {
                 (String::new(), format!("{col} DESC, i.id DESC"), offset)
             }
             None => {
-                // Events in the last hour above the hourly rate of the 23 hours before it.
-                let hour = hour_of(q.now);
-                let (h, from_h) = (sql.int(hour), sql.int(hour - 23));
-                let join = format!(
-                    " LEFT JOIN (SELECT issue_id, SUM(CASE WHEN hour >= {h} THEN count ELSE 0 END) AS recent, \
-                     SUM(count) AS day FROM issue_hourly WHERE hour >= {from_h} GROUP BY issue_id) t \
-                     ON t.issue_id = i.id"
-                );
+                // The stored trend score (kept by the ingest writer and `refresh_trends`).
                 let offset = match cursor {
                     Some(Cursor::Offset(n)) => n,
                     _ => 0,
                 };
-                (
-                    join,
-                    // Issues without an event in the last day come last.
-                    "COALESCE(t.recent - (t.day - t.recent) / 23.0, -1000000000.0) DESC, i.last_seen DESC, i.id DESC"
-                        .into(),
-                    offset,
-                )
+                (String::new(), "i.trend DESC, i.last_seen DESC, i.id DESC".to_string(), offset)
             }
         };
         let page_sql = format!(
@@ -264,21 +270,34 @@ impl Db {
             (true, Some(_)) => Some(format!("o{}", offset + limit)),
             _ => None,
         };
-        Ok(IssuePage { issues, next_cursor, total })
+        Ok(IssuePage { issues, next_cursor, total: counted.min(MAX_HITS), total_capped: counted > MAX_HITS })
     }
 
     /// Hourly event counts of these issues from `from_hour` on: `issue id → [(hour, count)]`.
     pub async fn hourly_counts(&self, issue_ids: &[i64], from_hour: i64) -> Result<HashMap<i64, Vec<(i64, i64)>>> {
+        self.bucketed_counts(issue_ids, from_hour, from_hour).await
+    }
+
+    /// Event counts of these issues from `from_hour` on, by day (24-hour buckets from
+    /// `from_hour`, keyed by their first hour) before `hourly_from`, by hour from it on:
+    /// what a 14-day sparkline and the "spiking" badge need, in a tenth of the rows.
+    pub async fn bucketed_counts(
+        &self,
+        issue_ids: &[i64],
+        from_hour: i64,
+        hourly_from: i64,
+    ) -> Result<HashMap<i64, Vec<(i64, i64)>>> {
         let mut out: HashMap<i64, Vec<(i64, i64)>> = HashMap::new();
         if issue_ids.is_empty() {
             return Ok(out);
         }
         let mut sql = Sql::default();
+        let (from, hourly) = (sql.int(from_hour), sql.int(hourly_from));
         let text = format!(
-            "SELECT issue_id, hour, count FROM issue_hourly WHERE issue_id IN ({}) AND hour >= {} \
-             ORDER BY issue_id, hour",
-            sql.ints(issue_ids),
-            sql.int(from_hour)
+            "SELECT issue_id, CASE WHEN hour >= {hourly} THEN hour ELSE {from} + ((hour - {from}) / 24) * 24 END \
+             AS bucket, CAST(SUM(count) AS BIGINT) FROM issue_hourly WHERE issue_id IN ({}) AND hour >= {from} \
+             GROUP BY issue_id, bucket ORDER BY issue_id, bucket",
+            sql.ints(issue_ids)
         );
         let args = sql.args;
         let rows: Vec<(i64, i64, i64)> =
@@ -287,6 +306,15 @@ impl Db {
             out.entry(issue).or_default().push((hour, count));
         }
         Ok(out)
+    }
+
+    /// Recomputes the trend score of the issues whose score is of an earlier hour than
+    /// `hour` and not already "no event in the last day": what the hour moving on changes
+    /// without any event. Returns how many issues it updated. Cheap when there is nothing
+    /// to do; run every minute or so on every node (idempotent).
+    pub async fn refresh_trends(&self, hour: i64) -> Result<u64> {
+        let sql = format!("UPDATE issues SET {TREND_SET} WHERE trend_hour < $1 AND trend > {NO_TREND:.1}");
+        Ok(on_db!(self, |pool| sqlx::query(&sql).bind(hour).execute(pool).await?.rows_affected()))
     }
 
     /// The project of each of these issues that exists: `(issue id, project id)`.

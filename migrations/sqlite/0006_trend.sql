@@ -1,0 +1,13 @@
+-- The trend sort (SQLite), read from an index instead of aggregating a day of hourly counts
+-- of every issue on each page. Mirrored in migrations/postgres.
+--
+-- trend = events in the hour `trend_hour` minus the hourly rate of the 23 hours before it;
+-- -1e9 when the issue had no event in those 24 hours. The ingest writer sets it for the
+-- issues of each batch; a background task recomputes the others when the hour moves on.
+ALTER TABLE issues ADD COLUMN trend REAL NOT NULL DEFAULT -1000000000.0;
+ALTER TABLE issues ADD COLUMN trend_hour INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX issues_list_trend ON issues (project_id, status, trend, last_seen, id);
+
+-- Issues seen in the last two days get their score from the task's first run.
+UPDATE issues SET trend = 0.0
+WHERE last_seen >= (CAST(strftime('%s', 'now') AS INTEGER) - 172800) * 1000;
