@@ -104,6 +104,12 @@ fn placeholders(rows: usize, cols: usize) -> String {
     s
 }
 
+/// What free-text search matches an issue against (see `triage::conditions`).
+fn search_text(g: &Grouping) -> String {
+    let value = g.exception_value.as_deref().unwrap_or("");
+    format!("{} {} {}", g.title, g.culprit, value).to_lowercase()
+}
+
 /// `$start, $start+1, ...` for `n` values.
 fn list(start: usize, n: usize) -> String {
     (start..start + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
@@ -213,8 +219,9 @@ impl Db {
                 let e = &events[i];
                 let g = &e.grouping;
                 let insert = "INSERT INTO issues (project_id, title, culprit, kind, exception_type, exception_value, \
-                              level, platform, first_seen, last_seen, first_release, last_release, created_at) \
-                              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $10, $11) RETURNING id";
+                              level, platform, first_seen, last_seen, first_release, last_release, created_at, \
+                              search_text) \
+                              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $10, $11, $12) RETURNING id";
                 let id: i64 = sqlx::query_scalar(insert)
                     .bind(project_id)
                     .bind(&g.title)
@@ -227,6 +234,7 @@ impl Db {
                     .bind(e.timestamp)
                     .bind(&e.release)
                     .bind(now)
+                    .bind(search_text(g))
                     .fetch_one(&mut *tx)
                     .await?;
                 let link = "INSERT INTO groupings (project_id, hash, version, issue_id, components, created_at) \

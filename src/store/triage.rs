@@ -41,7 +41,7 @@ pub const MAX_HITS: i64 = 1000;
 /// The trend score of an issue without an event in the last 24 hours: it sorts last.
 pub const NO_TREND: f64 = -1_000_000_000.0;
 
-/// `SET` clause that recomputes `trend` for the hour `$1` (see migrations/*/0006_trend.sql):
+/// `SET` clause that recomputes `trend` for the hour `$1` (see migrations/*/0006_list_speed.sql):
 /// events in that hour minus the hourly rate of the 23 hours before.
 pub(super) const TREND_SET: &str = "trend_hour = $1, trend = COALESCE((SELECT \
      SUM(CASE WHEN h.hour = $1 THEN h.count ELSE 0 END) \
@@ -175,10 +175,7 @@ fn conditions(q: &IssueQuery, sql: &mut Sql) -> Vec<String> {
     }
     for word in &f.text {
         let p = sql.text(format!("%{}%", escape_like(&word.to_lowercase())));
-        c.push(format!(
-            "(LOWER(i.title) LIKE {p} ESCAPE '\\' OR LOWER(i.culprit) LIKE {p} ESCAPE '\\' \
-             OR LOWER(COALESCE(i.exception_value, '')) LIKE {p} ESCAPE '\\')"
-        ));
+        c.push(format!("i.search_text LIKE {p} ESCAPE '\\'"));
     }
     c
 }

@@ -1,7 +1,10 @@
--- The trend sort (PostgreSQL). Mirrors migrations/sqlite; see it for comments.
+-- The issue list, faster (PostgreSQL). Mirrors migrations/sqlite; see it for comments.
 ALTER TABLE issues ADD COLUMN trend DOUBLE PRECISION NOT NULL DEFAULT -1000000000.0;
 ALTER TABLE issues ADD COLUMN trend_hour BIGINT NOT NULL DEFAULT 0;
 CREATE INDEX issues_list_trend ON issues (project_id, status, trend, last_seen, id);
 
 UPDATE issues SET trend = 0.0
 WHERE last_seen >= (CAST(EXTRACT(EPOCH FROM now()) AS BIGINT) - 172800) * 1000;
+
+ALTER TABLE issues ADD COLUMN search_text TEXT NOT NULL DEFAULT '';
+UPDATE issues SET search_text = LOWER(title || ' ' || culprit || ' ' || COALESCE(exception_value, ''));
