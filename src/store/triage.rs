@@ -98,10 +98,10 @@ macro_rules! bound {
 /// The column an order sorts by (`None`: the computed trend).
 fn sort_column(sort: Sort) -> Option<&'static str> {
     match sort {
-        Sort::LastSeen => Some("i.last_seen"),
-        Sort::FirstSeen => Some("i.first_seen"),
-        Sort::Events => Some("i.event_count"),
-        Sort::Users => Some("i.user_count"),
+        Sort::LastSeen => Some("last_seen"),
+        Sort::FirstSeen => Some("first_seen"),
+        Sort::Events => Some("event_count"),
+        Sort::Users => Some("user_count"),
         Sort::Trend => None,
     }
 }
@@ -217,45 +217,53 @@ impl Db {
             None => None,
         };
 
-        let mut sql = Sql::default();
-        let conds = conditions(q, &mut sql);
-        let count_sql = format!(
-            "SELECT COUNT(*) FROM (SELECT 1 FROM issues i WHERE {} LIMIT {}) c",
-            conds.join(" AND "),
-            MAX_HITS + 1
-        );
-        let count_args = std::mem::take(&mut sql.args);
-        let counted: i64 =
-            on_db!(self, |pool| bound!(sqlx::query_scalar::<_, i64>(&count_sql), &count_args).fetch_one(pool).await?);
-
-        let mut sql = Sql::default();
-        let mut conds = conditions(q, &mut sql);
-        let (from, order, offset) = match sort_column(q.sort) {
-            Some(col) => {
-                if let Some(Cursor::After(v, id)) = cursor {
-                    conds.push(format!("({col}, i.id) < ({}, {})", sql.int(v), sql.int(id)));
-                }
-                let offset = match cursor {
-                    Some(Cursor::Offset(n)) => n,
-                    _ => 0,
-                };
-                (String::new(), format!("{col} DESC, i.id DESC"), offset)
-            }
-            None => {
-                // The stored trend score (kept by the ingest writer and `refresh_trends`).
-                let offset = match cursor {
-                    Some(Cursor::Offset(n)) => n,
-                    _ => 0,
-                };
-                (String::new(), "i.trend DESC, i.last_seen DESC, i.id DESC".to_string(), offset)
-            }
+        let offset = match cursor {
+            Some(Cursor::Offset(n)) => n,
+            _ => 0,
         };
-        let page_sql = format!(
-            "{ISSUE_SELECT}{from} WHERE {} ORDER BY {order} LIMIT {} OFFSET {}",
-            conds.join(" AND "),
-            sql.int(limit + 1),
-            sql.int(offset)
-        );
+        // Descending, with the id last so that every order is total (keyset pagination).
+        let order: Vec<&str> = match sort_column(q.sort) {
+            Some(col) => vec![col, "id"],
+            // The stored trend score (kept by the ingest writer and `refresh_trends`).
+            None => vec!["trend", "last_seen", "id"],
+        };
+        let order_by = |prefix: &str| order.iter().map(|c| format!("{prefix}{c} DESC")).collect::<Vec<_>>().join(", ");
+
+        // Without a status filter, one branch per status: each reads its (project, status,
+        // column) index in order and stops early, where one query over every status would
+        // sort all of the project's issues.
+        let statuses: &[Option<&str>] = match q.filter.status {
+            Some(_) => &[None],
+            None => &[Some("unresolved"), Some("resolved"), Some("ignored")],
+        };
+        let mut sql = Sql::default();
+        let mut branches = Vec::new();
+        for status in statuses {
+            let mut conds = conditions(q, &mut sql);
+            if let Some(status) = status {
+                conds.push(format!("i.status = {}", sql.text(status.to_string())));
+            }
+            if let (Some(col), Some(Cursor::After(v, id))) = (sort_column(q.sort), &cursor) {
+                conds.push(format!("(i.{col}, i.id) < ({}, {})", sql.int(*v), sql.int(*id)));
+            }
+            branches.push(format!(
+                "{} WHERE {} ORDER BY {} LIMIT {}",
+                ISSUE_SELECT.replacen(" FROM issues i", ", i.trend FROM issues i", 1),
+                conds.join(" AND "),
+                order_by("i."),
+                sql.int(offset + limit + 1)
+            ));
+        }
+        let page_sql = match branches.as_slice() {
+            [one] => format!("{one} OFFSET {}", sql.int(offset)),
+            _ => format!(
+                "SELECT * FROM ({}) b ORDER BY {} LIMIT {} OFFSET {}",
+                branches.iter().map(|b| format!("SELECT * FROM ({b}) s")).collect::<Vec<_>>().join(" UNION ALL "),
+                order_by(""),
+                sql.int(limit + 1),
+                sql.int(offset)
+            ),
+        };
         let args = sql.args;
         let mut issues: Vec<Issue> =
             on_db!(self, |pool| bound!(sqlx::query_as::<_, Issue>(&page_sql), &args).fetch_all(pool).await?);
@@ -266,6 +274,21 @@ impl Db {
             (true, Some(last)) if q.sort != Sort::Trend => Some(format!("k{}:{}", sort_value(last, q.sort), last.id)),
             (true, Some(_)) => Some(format!("o{}", offset + limit)),
             _ => None,
+        };
+
+        // How many match: the first page tells when it is the only one.
+        let counted = if cursor.is_none() && !more {
+            issues.len() as i64
+        } else {
+            let mut sql = Sql::default();
+            let conds = conditions(q, &mut sql);
+            let count_sql = format!(
+                "SELECT COUNT(*) FROM (SELECT 1 FROM issues i WHERE {} LIMIT {}) c",
+                conds.join(" AND "),
+                MAX_HITS + 1
+            );
+            let args = sql.args;
+            on_db!(self, |pool| bound!(sqlx::query_scalar::<_, i64>(&count_sql), &args).fetch_one(pool).await?)
         };
         Ok(IssuePage { issues, next_cursor, total: counted.min(MAX_HITS), total_capped: counted > MAX_HITS })
     }
