@@ -281,7 +281,13 @@ impl Db {
             issues.len() as i64
         } else {
             let mut sql = Sql::default();
-            let conds = conditions(q, &mut sql);
+            let mut conds = conditions(q, &mut sql);
+            // SQLite, free text: reading the table in order (3 ms for 10,000 issues) beats
+            // fetching every row through the project index (13 ms); the unary `+` keeps the
+            // planner off that index. (The first condition is always the project's.)
+            if matches!(self, Db::Sqlite(_)) && !q.filter.text.is_empty() {
+                conds[0] = format!("+{}", conds[0]);
+            }
             let count_sql = format!(
                 "SELECT COUNT(*) FROM (SELECT 1 FROM issues i WHERE {} LIMIT {}) c",
                 conds.join(" AND "),
