@@ -377,8 +377,9 @@ async fn trend_scores_follow_the_hour_and_counts_stop_at_max_hits() {
         t.db.write_batch(&events, &[], &[]).await.unwrap();
         let list = triage::list(&t.db, &w.admin, &req(Some(w.other_project), "", Sort::LastSeen)).await.unwrap();
         assert_eq!((list.total, list.total_capped), (max, true));
-        let list =
-            triage::list(&t.db, &w.admin, &req(Some(w.other_project), "\"message aah\"", Sort::LastSeen)).await.unwrap();
+        let list = triage::list(&t.db, &w.admin, &req(Some(w.other_project), "\"message aah\"", Sort::LastSeen))
+            .await
+            .unwrap();
         assert_eq!((list.total, list.total_capped), (1, false));
         t
     })

@@ -13,7 +13,7 @@ use super::{find_issue, find_project, link_header, paged, param, serialize, ApiE
 use crate::model::Project;
 use crate::protocol::event::normalize_event_id;
 use crate::server::AppState;
-use crate::store::events::{FullEvent, EventEnd, EventsFrom};
+use crate::store::events::{EventEnd, EventsFrom, FullEvent};
 use crate::store::Db;
 
 /// A cursor of the events list, Sentry-like `<row id>:0:<is previous>`: the page after

@@ -578,7 +578,14 @@ pub async fn run(db: &Db, args: &SeedArgs, progress: bool) -> anyhow::Result<Rep
                 resolved += 1;
             }
             Fate::Ignore => {
-                with_retries(|| db.update_issues(std::slice::from_ref(&id), &IssueChange::Ignore { minutes: None, events: None }, None)).await?;
+                with_retries(|| {
+                    db.update_issues(
+                        std::slice::from_ref(&id),
+                        &IssueChange::Ignore { minutes: None, events: None },
+                        None,
+                    )
+                })
+                .await?;
                 ignored += 1;
             }
             Fate::Open | Fate::Regress(_) => {}
