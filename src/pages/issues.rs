@@ -19,7 +19,7 @@ use crate::pages::actions::{DeleteIssues, UpdateIssues};
 use crate::search::{self, Sort, DEFAULT_QUERY};
 
 /// Issues per page.
-pub const PAGE_SIZE: i64 = 50;
+pub const PAGE_SIZE: i64 = 25;
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct IssueListView {

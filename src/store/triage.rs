@@ -232,9 +232,12 @@ impl Db {
         // Without a status filter, one branch per status: each reads its (project, status,
         // column) index in order and stops early, where one query over every status would
         // sort all of the project's issues.
+        // (Not when the filter names an assignee: their few issues are found through the
+        // assignee index and sorted.)
+        let by_assignee = matches!(q.filter.assigned, Some(Assigned::Me) | Some(Assigned::Email(_)));
         let statuses: &[Option<&str>] = match q.filter.status {
-            Some(_) => &[None],
-            None => &[Some("unresolved"), Some("resolved"), Some("ignored")],
+            None if !by_assignee => &[Some("unresolved"), Some("resolved"), Some("ignored")],
+            _ => &[None],
         };
         let mut sql = Sql::default();
         let mut branches = Vec::new();
