@@ -465,3 +465,52 @@ async fn the_whole_corpus_is_ingested() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn csp_reports_become_issues() {
+    each_db(|t| async move {
+        let srv = Srv::start(&t).await;
+        let report = json!({"csp-report": {
+            "document-uri": "https://shop.example/cart", "referrer": "",
+            "violated-directive": "script-src-elem", "effective-directive": "script-src-elem",
+            "original-policy": "script-src 'self'; report-uri /api/1/security/?sentry_key=...",
+            "blocked-uri": "https://evil.example/x.js", "status-code": 200, "disposition": "enforce"}});
+        let body = serde_json::to_vec(&report).unwrap();
+        let ct = [("content-type", "application/csp-report"), ("user-agent", "Mozilla/5.0 Chrome/156.0")];
+        for endpoint in ["security", "csp-report"] {
+            let url = format!("{}?sentry_key={}", srv.url(endpoint), srv.key);
+            let res = srv.http.post(&url).body(body.clone()).headers(headers(&ct)).send().await.unwrap();
+            assert_eq!(res.status(), StatusCode::OK, "{endpoint}");
+        }
+        // Two reports of the same violation: one issue of two events, titled as Sentry does.
+        let issues = t.db.project_issues(srv.project_id, 10).await.unwrap();
+        assert_eq!(issues.len(), 1);
+        assert_eq!(issues[0].title, "Blocked 'script' from 'evil.example'");
+        assert_eq!(issues[0].culprit, "script-src-elem");
+        assert_eq!(issues[0].event_count, 2);
+
+        // The Reporting API's list form; then what is refused.
+        let modern = json!([{"type": "csp-violation", "age": 10, "url": "https://shop.example/",
+            "body": {"documentURL": "https://shop.example/", "effectiveDirective": "img-src", "blockedURL": "https://cdn.example/a.png"}}]);
+        let url = format!("{}?sentry_key={}", srv.url("security"), srv.key);
+        let res = srv.http.post(&url).json(&modern).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(t.db.project_issues(srv.project_id, 10).await.unwrap().len(), 2);
+        let res = srv.http.post(&url).json(&json!({"not": "a report"})).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+        let res = srv.http.post(srv.url("security")).body(body.clone()).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "no key");
+        let res = srv.http.post(format!("{}?sentry_key={}", srv.url("security"), "0".repeat(32))).body(body).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "unknown key");
+        t
+    })
+    .await;
+}
+
+fn headers(pairs: &[(&str, &str)]) -> reqwest::header::HeaderMap {
+    let mut h = reqwest::header::HeaderMap::new();
+    for (k, v) in pairs {
+        h.insert(reqwest::header::HeaderName::from_bytes(k.as_bytes()).unwrap(), v.parse().unwrap());
+    }
+    h
+}

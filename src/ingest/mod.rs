@@ -79,6 +79,10 @@ pub fn router(ingest: Ingest) -> Router {
         .route("/api/{project_id}/envelope", post(envelope_endpoint))
         .route("/api/{project_id}/store/", post(store_endpoint))
         .route("/api/{project_id}/store", post(store_endpoint))
+        .route("/api/{project_id}/security/", post(security_endpoint))
+        .route("/api/{project_id}/security", post(security_endpoint))
+        .route("/api/{project_id}/csp-report/", post(security_endpoint))
+        .route("/api/{project_id}/csp-report", post(security_endpoint))
         .layer(middleware::from_fn(cors))
         .with_state(ingest)
 }
@@ -269,6 +273,49 @@ async fn handle(
         None => json!({}),
     };
     Ok((StatusCode::OK, Json(body)).into_response())
+}
+
+/// Browsers' CSP violation reports: the key comes in the query (`?sentry_key=`), each
+/// violation becomes an event (see `protocol::csp`), stored before the answer.
+async fn security_endpoint(State(st): State<Ingest>, Path(project): Path<String>, req: Request) -> Response {
+    security(st, project, req).await.unwrap_or_else(IntoResponse::into_response)
+}
+
+async fn security(st: Ingest, project: String, req: Request) -> Result<Response, IngestError> {
+    let received_ms = now_ms();
+    let project_id: i64 =
+        project.parse().map_err(|_| IngestError::BadRequest(format!("invalid project id {project:?}")))?;
+    let (parts, body) = req.into_parts();
+    let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
+    let client_ip = crate::server::client_ip(&parts.headers, peer, st.trust_proxy);
+    let auth = presented_auth(&parts.headers, parts.uri.query().unwrap_or(""))?
+        .ok_or_else(|| IngestError::Unauthorized("missing authentication: no sentry_key".into()))?;
+    let key = st.keys.check(&auth.public_key, project_id).await?;
+    let raw = read_body(body).await?;
+    let encoding = parts.headers.get(header::CONTENT_ENCODING).and_then(|v| v.to_str().ok());
+    let data = body::decode(encoding, raw, MAX_EVENT_BYTES).map_err(|e| match e {
+        body::DecodeError::TooLarge => {
+            IngestError::TooLarge(format!("the report is larger than {MAX_EVENT_BYTES} bytes"))
+        }
+        body::DecodeError::Unsupported(enc) => IngestError::UnsupportedEncoding(enc),
+        body::DecodeError::Corrupt(why) => IngestError::BadRequest(why),
+    })?;
+    let report = lenient::parse_lenient(&data).map_err(IngestError::BadRequest)?;
+    let events = crate::protocol::csp::events(&report).map_err(IngestError::BadRequest)?;
+    let user_agent = parts.headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let mut prepared = Vec::new();
+    for mut raw in events {
+        st.limiter.check(&st.digest, key.project_id, key.rate_limit_per_minute)?;
+        if let (Some(ua), Some(request)) = (&user_agent, raw.get_mut("request").and_then(Value::as_object_mut)) {
+            request.insert("headers".into(), json!({ "User-Agent": ua }));
+        }
+        let ctx = event::Context { event_id: None, received_ms, sent_at_ms: None, client_ip: Some(client_ip.clone()) };
+        prepared.push(prepare_event(raw, ctx, key.project_id, received_ms)?);
+    }
+    for ev in prepared {
+        st.digest.store_event(ev).await.map_err(submit_error)?;
+    }
+    Ok((StatusCode::OK, Json(json!({}))).into_response())
 }
 
 fn submit_error(e: SubmitError) -> IngestError {

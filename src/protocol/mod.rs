@@ -5,6 +5,7 @@
 //! event's `errors`, never a reason to refuse the event.
 
 pub mod auth;
+pub mod csp;
 pub mod envelope;
 pub mod event;
 pub mod json;
