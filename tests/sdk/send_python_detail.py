@@ -9,6 +9,7 @@ message carries a <script> tag, which the page must show as text.
 import json
 import logging
 import sys
+import time
 
 import sentry_sdk
 
@@ -49,6 +50,9 @@ def checkout(payload):
 
 for payload in ("<script>window.__owned=1</script>", '{"cart": '):
     logging.getLogger("shop.cart").warning("cart %s is slow", "c-1")
+    # The page shows each breadcrumb's time before the error; keep it at least a few ms
+    # (on a fast machine the two fell in the same millisecond: "0ms").
+    time.sleep(0.005)
     sentry_sdk.add_breadcrumb(
         type="http",
         category="httplib",
