@@ -127,7 +127,10 @@ pub fn router(state: AppState, secure_cookies: bool) -> Router {
     // Ingestion sits outside the session and CSRF layers: SDKs have neither cookies nor a
     // same-origin page, and it sets its own (CORS) headers. So does the JSON API: it reads
     // no cookie, only a bearer token, which a cross-site page cannot make a browser send.
-    ingest.merge(api).merge(site)
+    let app = ingest.merge(api).merge(site);
+    // Rewrites a DSN path prefix on ingestion paths before routing (a layer on a router runs
+    // after its routing, so the whole app sits in an outer router's fallback).
+    Router::new().fallback_service(app).layer(middleware::from_fn(crate::ingest::strip_path_prefix))
 }
 
 pub async fn serve(db: Db, config: &Config) -> anyhow::Result<()> {

@@ -514,3 +514,137 @@ fn headers(pairs: &[(&str, &str)]) -> reqwest::header::HeaderMap {
     }
     h
 }
+
+/// A minidump as Crashpad and Breakpad write one (little-endian): a header, a directory, an
+/// exception stream (`code`, on thread 7) and a system info stream (`platform`, x86_64).
+fn minidump(platform: u32, code: u32) -> Vec<u8> {
+    let mut d = Vec::new();
+    for v in [u32::from_le_bytes(*b"MDMP"), 0xa793, 2, 32, 0, 1_700_000_000, 0, 0] {
+        d.extend_from_slice(&v.to_le_bytes());
+    }
+    for (kind, size, rva) in [(6u32, 168u32, 56u32), (7, 56, 224)] {
+        for v in [kind, size, rva] {
+            d.extend_from_slice(&v.to_le_bytes());
+        }
+    }
+    let mut ex = vec![0u8; 168];
+    ex[0..4].copy_from_slice(&7u32.to_le_bytes());
+    ex[8..12].copy_from_slice(&code.to_le_bytes());
+    ex[24..32].copy_from_slice(&0x7ff0_1234u64.to_le_bytes());
+    d.extend_from_slice(&ex);
+    let mut si = vec![0u8; 56];
+    si[0..2].copy_from_slice(&9u16.to_le_bytes());
+    si[20..24].copy_from_slice(&platform.to_le_bytes());
+    d.extend_from_slice(&si);
+    d
+}
+
+/// A `multipart/form-data` body of (name, filename, bytes) fields; returns it and its boundary.
+fn form(fields: &[(&str, Option<&str>, &[u8])]) -> (Vec<u8>, String) {
+    let boundary = "----crashpad-boundary-7f3a".to_string();
+    let mut body = Vec::new();
+    for (name, filename, data) in fields {
+        write!(body, "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"").unwrap();
+        if let Some(f) = filename {
+            write!(body, "; filename=\"{f}\"\r\nContent-Type: application/octet-stream").unwrap();
+        }
+        body.extend_from_slice(b"\r\n\r\n");
+        body.extend_from_slice(data);
+        body.extend_from_slice(b"\r\n");
+    }
+    write!(body, "--{boundary}--\r\n").unwrap();
+    (body, boundary)
+}
+
+#[tokio::test]
+async fn minidumps_become_native_crash_issues() {
+    each_db(|t| async move {
+        let srv = Srv::start(&t).await;
+        let dump = minidump(0x8201, 11); // Linux, SIGSEGV
+        let (body, boundary) = form(&[
+            ("sentry[release]", None, b"game@1.4.0"),
+            ("sentry[environment]", None, b"staging"),
+            ("prod", None, b"Game"),
+            ("upload_file_minidump", Some("9a3e.dmp"), &dump),
+            ("log", Some("game.log"), b"loading level 3"),
+        ]);
+        let url = format!("{}?sentry_key={}", srv.url("minidump"), srv.key);
+        let content_type = format!("multipart/form-data; boundary={boundary}");
+        let res = srv
+            .http
+            .post(&url)
+            .header("content-type", &content_type)
+            .body(gzip(&body))
+            .header("content-encoding", "gzip")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        let id = res.text().await.unwrap();
+        assert_eq!(id.len(), 36, "the event id as text, as Crashpad expects: {id}");
+        let event_id = id.replace('-', "");
+
+        let issues = t.db.project_issues(srv.project_id, 10).await.unwrap();
+        assert_eq!(issues.len(), 1);
+        assert_eq!(issues[0].title, "SIGSEGV: Fatal Error: SIGSEGV");
+        assert_eq!(issues[0].level, "fatal");
+        let ev = t.db.event_json(srv.project_id, &event_id).await.unwrap().expect("stored");
+        assert_eq!(ev["release"], "game@1.4.0");
+        assert_eq!(ev["environment"], "staging");
+        assert_eq!(ev["platform"], "native");
+        assert_eq!(ev["extra"]["prod"], "Game");
+        assert_eq!(ev["contexts"]["os"]["name"], "Linux");
+        let attachments = t.db.event_attachments(srv.project_id, &event_id).await.unwrap();
+        let names: Vec<_> = attachments.iter().map(|a| a.0.as_str()).collect();
+        assert_eq!(names, ["9a3e.dmp", "game.log"]);
+        assert_eq!(attachments[0].2, dump, "the dump is stored whole");
+
+        // A raw dump as the body, behind a DSN path prefix: a second crash, grouped by reason.
+        let prefixed = format!("{}/errors/api/{}/minidump?sentry_key={}", srv.base, srv.project_id, srv.key);
+        let res = srv
+            .http
+            .post(&prefixed)
+            .header("content-type", "application/octet-stream")
+            .body(dump.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        let issues = t.db.project_issues(srv.project_id, 10).await.unwrap();
+        assert_eq!((issues.len(), issues[0].event_count), (1, 2));
+
+        // What is refused: no dump field, not a dump, no key.
+        let (no_dump, b) = form(&[("sentry[release]", None, b"x")]);
+        let ct = format!("multipart/form-data; boundary={b}");
+        let res = srv.http.post(&url).header("content-type", &ct).body(no_dump).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+        assert!(res.text().await.unwrap().contains("upload_file_minidump"));
+        let res = srv.http.post(&url).body(b"ELF not a dump".to_vec()).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+        let res = srv.http.post(srv.url("minidump")).body(dump).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+        t
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_dsn_path_prefix_reaches_ingestion() {
+    each_db(|t| async move {
+        let srv = Srv::start(&t).await;
+        let event = python_error("KeyError", "'sku'", "lookup", "u-1");
+        for path in ["errors", "a/b"] {
+            let url = format!("{}/{path}/api/{}/envelope/", srv.base, srv.project_id);
+            let res =
+                srv.http.post(&url).header("x-sentry-auth", srv.auth()).body(envelope(&event)).send().await.unwrap();
+            assert_eq!(res.status(), StatusCode::OK, "{path}");
+        }
+        let issues = t.db.project_issues(srv.project_id, 10).await.unwrap();
+        assert_eq!((issues.len(), issues[0].event_count), (1, 1), "the second post is the same event id");
+        // Other paths under a prefix are not ingestion.
+        let res = srv.http.post(format!("{}/errors/api/{}/other/", srv.base, srv.project_id)).send().await.unwrap();
+        assert_ne!(res.status(), StatusCode::OK);
+        t
+    })
+    .await;
+}

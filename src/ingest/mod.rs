@@ -24,7 +24,7 @@ pub use error::IngestError;
 
 use crate::digest::{Digest, SubmitError};
 use crate::grouping;
-use crate::protocol::{auth, envelope, event, json as lenient};
+use crate::protocol::{auth, envelope, event, json as lenient, minidump, multipart};
 use crate::store::ingest::{compress_payload, NewAttachment, NewEvent, NewUserReport};
 use crate::store::{now_ms, Db};
 
@@ -83,8 +83,44 @@ pub fn router(ingest: Ingest) -> Router {
         .route("/api/{project_id}/security", post(security_endpoint))
         .route("/api/{project_id}/csp-report/", post(security_endpoint))
         .route("/api/{project_id}/csp-report", post(security_endpoint))
+        .route("/api/{project_id}/minidump/", post(minidump_endpoint))
+        .route("/api/{project_id}/minidump", post(minidump_endpoint))
         .layer(middleware::from_fn(cors))
         .with_state(ingest)
+}
+
+/// The endpoint names ingestion serves under `/api/{project_id}/`.
+const ENDPOINTS: [&str; 5] = ["envelope", "store", "security", "csp-report", "minidump"];
+
+/// For a DSN with a path (`https://key@host/errors/42`), SDKs post to
+/// `/errors/api/42/envelope/`; a proxy that keeps the prefix hands us that path. Returns the
+/// path without its prefix when it is an ingestion path behind one, `None` otherwise.
+pub fn unprefixed(path: &str) -> Option<&str> {
+    if path.starts_with("/api/") {
+        return None;
+    }
+    let tail = &path[path.rfind("/api/")?..];
+    let mut segments = tail["/api/".len()..].trim_end_matches('/').split('/');
+    let (id, endpoint) = (segments.next()?, segments.next()?);
+    let ok = segments.next().is_none()
+        && !id.is_empty()
+        && id.bytes().all(|b| b.is_ascii_digit())
+        && ENDPOINTS.contains(&endpoint);
+    ok.then_some(tail)
+}
+
+/// Rewrites a prefixed ingestion path (see [`unprefixed`]) before routing.
+pub async fn strip_path_prefix(mut req: Request, next: Next) -> Response {
+    if let Some(tail) = unprefixed(req.uri().path()) {
+        let target = match req.uri().query() {
+            Some(q) => format!("{tail}?{q}"),
+            None => tail.to_string(),
+        };
+        if let Ok(uri) = target.parse::<axum::http::Uri>() {
+            *req.uri_mut() = uri;
+        }
+    }
+    next.run(req).await
 }
 
 async fn cors(req: Request, next: Next) -> Response {
@@ -132,39 +168,21 @@ async fn handle(
     req: Request,
     endpoint: Endpoint,
 ) -> Result<Response, IngestError> {
-    let received_ms = now_ms();
-    let project_id: i64 =
-        project.parse().map_err(|_| IngestError::BadRequest(format!("invalid project id {project:?}")))?;
-    let (parts, body) = req.into_parts();
-    let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
-    let client_ip = crate::server::client_ip(&parts.headers, peer, st.trust_proxy);
+    let (inc, body) = Incoming::new(&st, &project, req)?;
+    let received_ms = inc.received_ms;
+    let project_id = inc.project_id;
 
     // Authenticate before reading the body when the key comes in a header or the query.
-    let presented = presented_auth(&parts.headers, parts.uri.query().unwrap_or(""))?;
+    let presented = presented_auth(&inc.parts.headers, inc.parts.uri.query().unwrap_or(""))?;
     let mut key = match &presented {
         Some(auth) => Some(st.keys.check(&auth.public_key, project_id).await?),
         None => None,
     };
 
-    let declared = parts.headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok());
-    if declared.is_some_and(|n: usize| n > MAX_BODY_BYTES) {
-        return Err(IngestError::TooLarge(format!("the body is larger than {MAX_BODY_BYTES} bytes")));
-    }
-    let raw = read_body(body).await?;
-    let encoding = parts.headers.get(header::CONTENT_ENCODING).and_then(|v| v.to_str().ok());
     let limit = if endpoint == Endpoint::Store { MAX_EVENT_BYTES } else { MAX_ENVELOPE_BYTES };
-    let data = body::decode(encoding, raw, limit).map_err(|e| match e {
-        body::DecodeError::TooLarge => IngestError::TooLarge(format!("the decoded body is larger than {limit} bytes")),
-        body::DecodeError::Unsupported(enc) => IngestError::UnsupportedEncoding(enc),
-        body::DecodeError::Corrupt(why) => IngestError::BadRequest(why),
-    })?;
+    let data = inc.read_body(body, limit, "body").await?;
 
-    let ctx = |event_id: Option<String>, sent_at_ms: Option<i64>| event::Context {
-        event_id,
-        received_ms,
-        sent_at_ms,
-        client_ip: Some(client_ip.clone()),
-    };
+    let ctx = |event_id: Option<String>, sent_at_ms: Option<i64>| inc.context(event_id, sent_at_ms);
 
     let mut answer_id: Option<String>;
     let mut new_event: Option<NewEvent> = None;
@@ -282,40 +300,225 @@ async fn security_endpoint(State(st): State<Ingest>, Path(project): Path<String>
 }
 
 async fn security(st: Ingest, project: String, req: Request) -> Result<Response, IngestError> {
-    let received_ms = now_ms();
-    let project_id: i64 =
-        project.parse().map_err(|_| IngestError::BadRequest(format!("invalid project id {project:?}")))?;
-    let (parts, body) = req.into_parts();
-    let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
-    let client_ip = crate::server::client_ip(&parts.headers, peer, st.trust_proxy);
-    let auth = presented_auth(&parts.headers, parts.uri.query().unwrap_or(""))?
-        .ok_or_else(|| IngestError::Unauthorized("missing authentication: no sentry_key".into()))?;
-    let key = st.keys.check(&auth.public_key, project_id).await?;
-    let raw = read_body(body).await?;
-    let encoding = parts.headers.get(header::CONTENT_ENCODING).and_then(|v| v.to_str().ok());
-    let data = body::decode(encoding, raw, MAX_EVENT_BYTES).map_err(|e| match e {
-        body::DecodeError::TooLarge => {
-            IngestError::TooLarge(format!("the report is larger than {MAX_EVENT_BYTES} bytes"))
-        }
-        body::DecodeError::Unsupported(enc) => IngestError::UnsupportedEncoding(enc),
-        body::DecodeError::Corrupt(why) => IngestError::BadRequest(why),
-    })?;
+    let (inc, body) = Incoming::new(&st, &project, req)?;
+    let key = inc.query_key(&st).await?;
+    let data = inc.read_body(body, MAX_EVENT_BYTES, "report").await?;
     let report = lenient::parse_lenient(&data).map_err(IngestError::BadRequest)?;
     let events = crate::protocol::csp::events(&report).map_err(IngestError::BadRequest)?;
-    let user_agent = parts.headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let user_agent = inc.header(header::USER_AGENT.as_str()).map(str::to_string);
     let mut prepared = Vec::new();
     for mut raw in events {
         st.limiter.check(&st.digest, key.project_id, key.rate_limit_per_minute)?;
         if let (Some(ua), Some(request)) = (&user_agent, raw.get_mut("request").and_then(Value::as_object_mut)) {
             request.insert("headers".into(), json!({ "User-Agent": ua }));
         }
-        let ctx = event::Context { event_id: None, received_ms, sent_at_ms: None, client_ip: Some(client_ip.clone()) };
-        prepared.push(prepare_event(raw, ctx, key.project_id, received_ms)?);
+        prepared.push(prepare_event(raw, inc.context(None, None), key.project_id, inc.received_ms)?);
     }
     for ev in prepared {
         st.digest.store_event(ev).await.map_err(submit_error)?;
     }
     Ok((StatusCode::OK, Json(json!({}))).into_response())
+}
+
+/// Native crashes: a minidump, posted by Breakpad, Crashpad or Electron as the
+/// `upload_file_minidump` field of a multipart form (with the event in a `sentry` field, as
+/// JSON or as `sentry[key][...]` fields, and other files as attachments), or as the raw body.
+/// The event carries what the dump says without symbolication (crash reason, address, OS,
+/// CPU); the dump is stored as its attachment. Answered with the event id as text, as Relay.
+async fn minidump_endpoint(State(st): State<Ingest>, Path(project): Path<String>, req: Request) -> Response {
+    minidump(st, project, req).await.unwrap_or_else(IntoResponse::into_response)
+}
+
+async fn minidump(st: Ingest, project: String, req: Request) -> Result<Response, IngestError> {
+    let (inc, body) = Incoming::new(&st, &project, req)?;
+    let key = inc.query_key(&st).await?;
+    let data = inc.read_body(body, MAX_ENVELOPE_BYTES, "body").await?;
+    let content_type = inc.header(header::CONTENT_TYPE.as_str()).unwrap_or("");
+    let crash = match multipart::boundary(content_type) {
+        Some(boundary) => {
+            let parts = multipart::parse(&data, &boundary).map_err(IngestError::BadRequest)?;
+            minidump_form(&parts)?
+        }
+        None => minidump_form(&[multipart::Part {
+            name: MINIDUMP_FIELD.into(),
+            filename: Some("Minidump".into()),
+            content_type: Some("application/x-dmp".into()),
+            data: &data,
+        }])?,
+    };
+    st.limiter.check(&st.digest, key.project_id, key.rate_limit_per_minute)?;
+    let mut ev = prepare_event(crash.event, inc.context(None, None), key.project_id, inc.received_ms)?;
+    ev.attachments = crash.attachments;
+    let id = ev.event_id.clone();
+    st.digest.store_event(ev).await.map_err(submit_error)?;
+    let dashed = uuid::Uuid::parse_str(&id).map(|u| u.hyphenated().to_string()).unwrap_or(id);
+    Ok((StatusCode::OK, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], dashed).into_response())
+}
+
+const MINIDUMP_FIELD: &str = "upload_file_minidump";
+
+struct Crash {
+    event: Value,
+    attachments: Vec<NewAttachment>,
+}
+
+/// The event and attachments of a minidump upload's form fields.
+fn minidump_form(parts: &[multipart::Part<'_>]) -> Result<Crash, IngestError> {
+    let dump = parts
+        .iter()
+        .find(|p| p.name == MINIDUMP_FIELD)
+        .ok_or_else(|| IngestError::BadRequest(format!("no {MINIDUMP_FIELD} field in the form")))?;
+    let summary = minidump::summarize(dump.data).map_err(IngestError::BadRequest)?;
+    if dump.data.len() > MAX_ATTACHMENT_BYTES {
+        return Err(IngestError::TooLarge(format!("the minidump is larger than {MAX_ATTACHMENT_BYTES} bytes")));
+    }
+    let mut event = serde_json::Map::new();
+    let mut attachments = Vec::new();
+    for part in parts {
+        if part.name == MINIDUMP_FIELD {
+            attachments.push(NewAttachment {
+                filename: part.filename.clone().unwrap_or_else(|| "Minidump".into()).chars().take(200).collect(),
+                content_type: Some("application/x-dmp".into()),
+                attachment_type: "event.minidump".into(),
+                data: part.data.to_vec(),
+            });
+        } else if part.name == "sentry" {
+            // The whole event as JSON: its fields, unless a bracketed field set them already.
+            if let Ok(Value::Object(map)) = lenient::parse_lenient(part.data) {
+                for (k, v) in map {
+                    event.entry(k).or_insert(v);
+                }
+            }
+        } else if let Some(path) = part.name.strip_prefix("sentry[") {
+            let keys: Vec<&str> = path.trim_end_matches(']').split("][").collect();
+            set_path(&mut event, &keys, Value::String(String::from_utf8_lossy(part.data).into_owned()));
+        } else if part.filename.is_some() {
+            if part.data.len() <= MAX_ATTACHMENT_BYTES && attachments.len() < MAX_ATTACHMENTS {
+                attachments.push(NewAttachment {
+                    filename: part.filename.clone().unwrap_or_default().chars().take(200).collect(),
+                    content_type: part.content_type.clone(),
+                    attachment_type: "event.attachment".into(),
+                    data: part.data.to_vec(),
+                });
+            }
+        } else if !part.name.is_empty() {
+            // Crash reporters' own annotations (product, version, ...): kept as extra data.
+            let extra = event.entry("extra").or_insert_with(|| json!({}));
+            if let Value::Object(extra) = extra {
+                let value = event::truncate(&String::from_utf8_lossy(part.data), 8192);
+                extra.entry(event::truncate(&part.name, 200)).or_insert(Value::String(value));
+            }
+        }
+    }
+    event.entry("platform").or_insert(json!("native"));
+    event.entry("level").or_insert(json!("fatal"));
+    if let (None, Some(t)) = (event.get("timestamp"), summary.timestamp) {
+        event.insert("timestamp".into(), json!(t));
+    }
+    let has_exception = event.get("exception").is_some_and(|e| !e.is_null());
+    if !has_exception {
+        let reason = summary.reason.clone().unwrap_or_else(|| "Minidump".into());
+        let mut mechanism = json!({"type": "minidump", "handled": false, "synthetic": true});
+        if let Some(addr) = summary.address {
+            mechanism["meta"] = json!({"address": format!("0x{addr:016x}")});
+        }
+        let mut exception = json!({"type": reason, "value": format!("Fatal Error: {reason}"), "mechanism": mechanism});
+        if let Some(thread) = summary.thread_id {
+            exception["thread_id"] = json!(thread);
+        }
+        event.insert("exception".into(), json!({ "values": [exception] }));
+    }
+    let contexts = event.entry("contexts").or_insert_with(|| json!({}));
+    if let Value::Object(contexts) = contexts {
+        if let Some(name) = &summary.os_name {
+            let os = contexts.entry("os").or_insert_with(|| json!({}));
+            if let Value::Object(os) = os {
+                os.entry("name").or_insert(json!(name));
+                if let Some(v) = &summary.os_version {
+                    os.entry("version").or_insert(json!(v));
+                }
+            }
+        }
+        if let Some(arch) = &summary.arch {
+            let device = contexts.entry("device").or_insert_with(|| json!({}));
+            if let Value::Object(device) = device {
+                device.entry("arch").or_insert(json!(arch));
+            }
+        }
+    }
+    Ok(Crash { event: Value::Object(event), attachments })
+}
+
+/// Sets `map[k1][k2]... = value`, making objects on the way (bracketed form field names).
+fn set_path(map: &mut serde_json::Map<String, Value>, keys: &[&str], value: Value) {
+    let Some((first, rest)) = keys.split_first() else { return };
+    if first.is_empty() || keys.len() > 8 {
+        return;
+    }
+    if rest.is_empty() {
+        map.insert(first.to_string(), value);
+        return;
+    }
+    let child = map.entry(first.to_string()).or_insert_with(|| json!({}));
+    if !child.is_object() {
+        *child = json!({});
+    }
+    if let Value::Object(child) = child {
+        set_path(child, rest, value);
+    }
+}
+
+/// What every ingestion request starts with: the project of its path, when it came and from
+/// where, and its head (the body is read separately, within a limit).
+struct Incoming {
+    project_id: i64,
+    received_ms: i64,
+    client_ip: String,
+    parts: axum::http::request::Parts,
+}
+
+impl Incoming {
+    fn new(st: &Ingest, project: &str, req: Request) -> Result<(Incoming, Body), IngestError> {
+        let received_ms = now_ms();
+        let project_id: i64 =
+            project.parse().map_err(|_| IngestError::BadRequest(format!("invalid project id {project:?}")))?;
+        let (parts, body) = req.into_parts();
+        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
+        let client_ip = crate::server::client_ip(&parts.headers, peer, st.trust_proxy);
+        Ok((Incoming { project_id, received_ms, client_ip, parts }, body))
+    }
+
+    fn header(&self, name: &str) -> Option<&str> {
+        self.parts.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    fn context(&self, event_id: Option<String>, sent_at_ms: Option<i64>) -> event::Context {
+        event::Context { event_id, received_ms: self.received_ms, sent_at_ms, client_ip: Some(self.client_ip.clone()) }
+    }
+
+    /// The key of endpoints without an envelope (`?sentry_key=` or an auth header), checked.
+    async fn query_key(&self, st: &Ingest) -> Result<crate::store::ingest::IngestKey, IngestError> {
+        let auth = presented_auth(&self.parts.headers, self.parts.uri.query().unwrap_or(""))?
+            .ok_or_else(|| IngestError::Unauthorized("missing authentication: no sentry_key".into()))?;
+        st.keys.check(&auth.public_key, self.project_id).await
+    }
+
+    /// Reads the body (refusing an over-long `Content-Length` before reading) and decodes its
+    /// `Content-Encoding`, at most `limit` bytes once decoded. `what` names it in errors.
+    async fn read_body(&self, body: Body, limit: usize, what: &str) -> Result<Vec<u8>, IngestError> {
+        let declared = self.header(header::CONTENT_LENGTH.as_str()).and_then(|v| v.parse::<usize>().ok());
+        if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
+            return Err(IngestError::TooLarge(format!("the body is larger than {MAX_BODY_BYTES} bytes")));
+        }
+        let raw = read_body(body).await?;
+        body::decode(self.header(header::CONTENT_ENCODING.as_str()), raw, limit).map_err(|e| match e {
+            body::DecodeError::TooLarge => {
+                IngestError::TooLarge(format!("the decoded {what} is larger than {limit} bytes"))
+            }
+            body::DecodeError::Unsupported(enc) => IngestError::UnsupportedEncoding(enc),
+            body::DecodeError::Corrupt(why) => IngestError::BadRequest(why),
+        })
+    }
 }
 
 fn submit_error(e: SubmitError) -> IngestError {
@@ -443,4 +646,63 @@ fn feedback(payload: &[u8], project_id: i64) -> Option<NewUserReport> {
         email: f.get("contact_email").and_then(Value::as_str).map(|s| event::truncate(s, 200)),
         comments: event::truncate(&message, 8192),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strips_a_dsn_path_prefix_from_ingestion_paths_only() {
+        for (path, expected) in [
+            ("/errors/api/42/envelope/", Some("/api/42/envelope/")),
+            ("/a/b/api/7/store", Some("/api/7/store")),
+            ("/x/api/1/minidump/", Some("/api/1/minidump/")),
+            ("/x/api/1/csp-report/", Some("/api/1/csp-report/")),
+            ("/api/42/envelope/", None),
+            ("/x/api/0/projects/", None),
+            ("/x/api/abc/envelope/", None),
+            ("/x/api/1/envelope/extra", None),
+            ("/projects/1", None),
+        ] {
+            assert_eq!(unprefixed(path), expected, "{path}");
+        }
+    }
+
+    fn part<'a>(name: &str, filename: Option<&str>, data: &'a [u8]) -> multipart::Part<'a> {
+        multipart::Part { name: name.into(), filename: filename.map(Into::into), content_type: None, data }
+    }
+
+    #[test]
+    fn a_minidump_form_becomes_an_event_with_its_attachments() {
+        let dump = minidump::tests::sample(0x8201, 11, 0);
+        let sentry = br#"{"release": "from-json", "tags": {"a": "b"}}"#;
+        let parts = [
+            part("upload_file_minidump", Some("crash.dmp"), &dump),
+            part("sentry", None, sentry),
+            part("sentry[release]", None, b"app@2.0"),
+            part("sentry[user][id]", None, b"u-1"),
+            part("product", None, b"Game"),
+            part("log", Some("log.txt"), b"last words"),
+        ];
+        let crash = minidump_form(&parts).unwrap();
+        let ev = &crash.event;
+        assert_eq!(ev["release"], "app@2.0", "a bracketed field wins over the JSON");
+        assert_eq!(ev["tags"]["a"], "b");
+        assert_eq!(ev["user"]["id"], "u-1");
+        assert_eq!(ev["extra"]["product"], "Game");
+        assert_eq!(ev["platform"], "native");
+        assert_eq!(ev["level"], "fatal");
+        assert_eq!(ev["exception"]["values"][0]["type"], "SIGSEGV");
+        assert_eq!(ev["exception"]["values"][0]["mechanism"]["type"], "minidump");
+        assert_eq!(ev["contexts"]["os"]["name"], "Linux");
+        assert_eq!(ev["contexts"]["device"]["arch"], "x86_64");
+        let kinds: Vec<_> =
+            crash.attachments.iter().map(|a| (a.filename.as_str(), a.attachment_type.as_str())).collect();
+        assert_eq!(kinds, [("crash.dmp", "event.minidump"), ("log.txt", "event.attachment")]);
+
+        assert!(matches!(minidump_form(&[part("other", None, b"x")]), Err(IngestError::BadRequest(_))));
+        let not_a_dump = [part("upload_file_minidump", Some("x"), b"hello")];
+        assert!(matches!(minidump_form(&not_a_dump), Err(IngestError::BadRequest(_))));
+    }
 }

@@ -9,3 +9,5 @@ pub mod csp;
 pub mod envelope;
 pub mod event;
 pub mod json;
+pub mod minidump;
+pub mod multipart;

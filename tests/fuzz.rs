@@ -1,0 +1,194 @@
+//! Fuzzing the pure protocol code with mutated real payloads: envelopes, events, multipart
+//! forms and minidumps. Whatever the bytes, parsing returns a value or an error, never panics
+//! and never loops; an event that parses normalizes and groups. Deterministic (a fixed seed),
+//! so a failure reproduces; `FAULTLINE_FUZZ_ROUNDS` runs more rounds.
+
+use std::path::PathBuf;
+
+use faultline::grouping;
+use faultline::protocol::{envelope, event, json, minidump, multipart};
+
+/// xorshift64*: small, fast and reproducible.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+/// Bytes that matter to the parsers, to splice in.
+const TOKENS: &[&[u8]] = &[
+    b"\n",
+    b"{",
+    b"}",
+    b"[",
+    b"]",
+    b"\"",
+    b",",
+    b":",
+    b"null",
+    b"NaN",
+    b"-Infinity",
+    b"1e999",
+    b"\\u0000",
+    b"\\ud800",
+    b"{\"type\":\"event\",\"length\":",
+    b"{\"type\":\"attachment\",\"length\":99999999}",
+    b"\"length\":-1",
+    b"\"values\":",
+    b"\"frames\":[",
+    b"\"exception\":",
+    b"\"fingerprint\":[\"{{ default }}\"",
+    b"\xff\xfe",
+    b"\r\n--b\r\n",
+    b"MDMP",
+    b"\"stacktrace\":{\"frames\":null}",
+    b"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[",
+];
+
+fn mutate(rng: &mut Rng, input: &[u8]) -> Vec<u8> {
+    let mut out = input.to_vec();
+    for _ in 0..1 + rng.below(4) {
+        let at = rng.below(out.len() + 1);
+        match rng.below(6) {
+            0 if !out.is_empty() => {
+                let i = rng.below(out.len());
+                out[i] ^= 1 << rng.below(8);
+            }
+            1 => {
+                let tok = TOKENS[rng.below(TOKENS.len())];
+                out.splice(at..at, tok.iter().copied());
+            }
+            2 if at < out.len() => {
+                let end = (at + 1 + rng.below(64)).min(out.len());
+                out.drain(at..end);
+            }
+            3 => out.truncate(at),
+            4 if at < out.len() => {
+                // Repeat a slice: deep nesting and long runs.
+                let end = (at + 1 + rng.below(32)).min(out.len());
+                let chunk = out[at..end].to_vec();
+                for _ in 0..rng.below(40) {
+                    out.splice(at..at, chunk.iter().copied());
+                }
+            }
+            _ => out.insert(at.min(out.len()), rng.next() as u8),
+        }
+    }
+    out
+}
+
+fn corpus() -> Vec<Vec<u8>> {
+    let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus/event-samples"));
+    let mut files = Vec::new();
+    for sub in ["bugsink", "glitchtip", "sentry"] {
+        let Ok(entries) = std::fs::read_dir(dir.join(sub)) else { continue };
+        for e in entries.flatten() {
+            if e.path().extension().is_some_and(|x| x == "json") {
+                files.push(e.path());
+            }
+        }
+    }
+    files.sort();
+    let mut out: Vec<Vec<u8>> = files.iter().filter_map(|f| std::fs::read(f).ok()).collect();
+    out.push(br#"{"exception":{"values":[{"type":"E","value":"v","stacktrace":{"frames":[{"function":"f","module":"m","in_app":true}]}}]},"fingerprint":["{{ default }}","x"],"tags":[["a","b"]],"message":{"message":"m %s","params":[1]}}"#.to_vec());
+    out
+}
+
+/// Envelopes around corpus events: with and without `length`, with an attachment.
+fn envelopes(events: &[Vec<u8>]) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    for (i, ev) in events.iter().enumerate() {
+        let mut e = format!("{{\"event_id\":\"{:032x}\",\"sent_at\":\"2026-11-29T12:00:00Z\"}}\n", i + 1).into_bytes();
+        if i % 2 == 0 {
+            e.extend_from_slice(format!("{{\"type\":\"event\",\"length\":{}}}\n", ev.len()).as_bytes());
+        } else {
+            e.extend_from_slice(b"{\"type\":\"event\"}\n");
+        }
+        let line: Vec<u8> = ev.iter().copied().filter(|b| *b != b'\n').collect();
+        e.extend_from_slice(if i % 2 == 0 { ev } else { &line });
+        e.extend_from_slice(b"\n{\"type\":\"attachment\",\"length\":5,\"filename\":\"a.txt\"}\nhello\n");
+        out.push(e);
+    }
+    out
+}
+
+fn rounds() -> usize {
+    std::env::var("FAULTLINE_FUZZ_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(20_000)
+}
+
+/// What ingestion does with an event item, minus the I/O.
+fn digest_event(payload: &[u8]) {
+    if let Ok(raw) = json::parse_lenient(payload) {
+        let ctx = event::Context { received_ms: 1_800_000_000_000, ..Default::default() };
+        if let Ok(n) = event::normalize(raw, &ctx) {
+            let g = grouping::group(&n.event);
+            assert!(!g.hash.is_empty());
+            assert_eq!(n.summary.event_id.len(), 32);
+        }
+    }
+}
+
+#[test]
+fn mutated_envelopes_and_events_never_panic() {
+    let events = corpus();
+    assert!(events.len() > 100, "the shared corpus is missing");
+    let seeds = envelopes(&events);
+    let mut rng = Rng(0x5eed_f417_11e5);
+    let mut parsed = 0;
+    for round in 0..rounds() {
+        let input = mutate(&mut rng, &seeds[round % seeds.len()]);
+        if let Ok(env) = envelope::parse(&input) {
+            parsed += 1;
+            for item in env.items.iter().filter(|i| i.ty == "event") {
+                digest_event(item.payload);
+            }
+        }
+        digest_event(&mutate(&mut rng, &events[round % events.len()]));
+    }
+    assert!(parsed > rounds() / 10, "the mutations should leave many envelopes parseable: {parsed}");
+}
+
+#[test]
+fn deep_nesting_and_huge_numbers_are_refused_or_kept() {
+    for depth in [10, 127, 128, 129, 10_000] {
+        let doc = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+        let ev = format!("{{\"extra\":{{\"deep\":{doc}}},\"message\":\"m\"}}");
+        digest_event(ev.as_bytes());
+        let _ = envelope::parse(format!("{{}}\n{{\"type\":\"event\"}}\n{ev}").as_bytes());
+    }
+    digest_event(br#"{"timestamp": 1e308, "level": 1e999, "exception": {"values": [{"stacktrace": {"frames": [{"lineno": -1e300}]}}]}}"#);
+}
+
+#[test]
+fn mutated_multipart_forms_and_minidumps_never_panic() {
+    let mut dump = b"MDMP".to_vec();
+    for v in [0xa793u32, 2, 32, 0, 0, 0, 0, 6, 168, 56, 7, 56, 224] {
+        dump.extend_from_slice(&v.to_le_bytes());
+    }
+    dump.resize(280, 0);
+    let form = [
+        b"--b\r\nContent-Disposition: form-data; name=\"sentry\"\r\n\r\n{\"release\":\"r\"}\r\n".to_vec(),
+        b"--b\r\nContent-Disposition: form-data; name=\"upload_file_minidump\"; filename=\"d\"\r\n\r\n".to_vec(),
+        dump.clone(),
+        b"\r\n--b--\r\n".to_vec(),
+    ]
+    .concat();
+    let mut rng = Rng(0xd0d0_cafe);
+    for _ in 0..rounds() {
+        let input = mutate(&mut rng, &form);
+        if let Ok(parts) = multipart::parse(&input, "b") {
+            for p in parts {
+                let _ = minidump::summarize(p.data);
+            }
+        }
+        let _ = minidump::summarize(&mutate(&mut rng, &dump));
+    }
+}
