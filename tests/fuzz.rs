@@ -192,3 +192,67 @@ fn mutated_multipart_forms_and_minidumps_never_panic() {
         let _ = minidump::summarize(&mutate(&mut rng, &dump));
     }
 }
+
+/// The fast path (skim, store the payload as it came, normalize when read) and the full path
+/// (parse, normalize, store the normalized event) agree on everything: the indexed summary,
+/// the grouping, and the event read back. Over the whole corpus, the bench event, and the
+/// corpus mutated.
+#[test]
+fn the_fast_path_stores_what_the_full_path_stores() {
+    use faultline::ingest::{prepare_event, prepare_event_bytes};
+    use faultline::store::ingest::decompress_payload;
+
+    let mut events = corpus();
+    events.push(faultline::bench::event_body(0, faultline::bench::Endpoint::Store));
+    let mut rng = Rng(0xfa57_0fa5);
+    let mutated: Vec<Vec<u8>> = (0..2000).map(|i| mutate(&mut rng, &events[i % events.len()])).collect();
+    let mut fast = 0;
+    for (i, bytes) in events.iter().chain(mutated.iter()).enumerate() {
+        for header_id in [Some(format!("{:032x}", i + 1)), None] {
+            let ctx = event::Context {
+                event_id: header_id.clone(),
+                received_ms: 1_800_000_000_000,
+                sent_at_ms: Some(1_799_999_990_000),
+                client_ip: Some("203.0.113.9".into()),
+            };
+            let Ok(raw) = json::parse_lenient(bytes) else { continue };
+            let Ok(slow) = prepare_event(raw, ctx.clone(), 1, ctx.received_ms) else { continue };
+            let quick = prepare_event_bytes(bytes, ctx.clone(), 1, ctx.received_ms).expect("the full path took it");
+            if header_id.is_none() && slow.event_id != quick.event_id {
+                // No id anywhere: each path drew its own random one.
+                continue;
+            }
+            let what = format!("event {i} (header id {header_id:?})");
+            assert_eq!(slow.event_id, quick.event_id, "{what}");
+            assert_eq!(
+                (
+                    slow.timestamp,
+                    &slow.level,
+                    &slow.platform,
+                    &slow.release,
+                    &slow.environment,
+                    &slow.user_key,
+                    &slow.tags
+                ),
+                (
+                    quick.timestamp,
+                    &quick.level,
+                    &quick.platform,
+                    &quick.release,
+                    &quick.environment,
+                    &quick.user_key,
+                    &quick.tags
+                ),
+                "{what}"
+            );
+            assert_eq!(slow.grouping, quick.grouping, "{what}");
+            let a: serde_json::Value = serde_json::from_slice(&decompress_payload(&slow.payload)).unwrap();
+            let b: serde_json::Value = serde_json::from_slice(&decompress_payload(&quick.payload)).unwrap();
+            assert_eq!(a, b, "{what}");
+            if slow.payload != quick.payload {
+                fast += 1;
+            }
+        }
+    }
+    assert!(fast > events.len(), "most events take the fast path: {fast}");
+}

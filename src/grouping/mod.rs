@@ -85,6 +85,26 @@ pub fn group(event: &Value) -> Grouping {
     }
 }
 
+/// Normalizes an event payload and groups it: the event as it is stored (the normalized event
+/// with its `grouping`, `title` and `culprit` added), its summary and its grouping.
+pub fn normalize_and_group(
+    raw: Value,
+    ctx: &crate::protocol::event::Context,
+) -> Result<(Value, crate::protocol::event::Summary, Grouping), String> {
+    let normalized = crate::protocol::event::normalize(raw, ctx)?;
+    let grouping = group(&normalized.event);
+    let mut ev = normalized.event;
+    if let Value::Object(map) = &mut ev {
+        map.insert(
+            "grouping".into(),
+            serde_json::json!({"version": grouping.version, "hash": grouping.hash, "components": grouping.components}),
+        );
+        map.insert("title".into(), serde_json::json!(grouping.title));
+        map.entry("culprit").or_insert(serde_json::json!(grouping.culprit));
+    }
+    Ok((ev, normalized.summary, grouping))
+}
+
 /// A non-empty (after trimming) string field of an object.
 pub(crate) fn non_empty_str<'a>(value: &'a Value, key: &str) -> Option<&'a str> {
     value.get(key).and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty())

@@ -628,37 +628,34 @@ impl Normalizer<'_> {
         let mut frames: Vec<Value> = frames.into_iter().filter(Value::is_object).collect();
         for frame in frames.iter_mut() {
             let Value::Object(f) = frame else { continue };
-            for key in ["lineno", "colno"] {
-                match f.get(key) {
-                    None | Some(Value::Number(_)) => {}
-                    Some(Value::String(s)) if s.trim().parse::<u64>().is_ok() => {
-                        let n: u64 = s.trim().parse().unwrap_or(0);
-                        f.insert(key.into(), json!(n));
-                    }
-                    Some(_) => {
-                        f.remove(key);
-                    }
+            // One pass over the frame's fields (a lookup per known key cost twice as much).
+            f.retain(|key, v| match key.as_str() {
+                "lineno" | "colno" => match v {
+                    Value::Number(_) => true,
+                    Value::String(s) => match s.trim().parse::<u64>() {
+                        Ok(n) => {
+                            *v = json!(n);
+                            true
+                        }
+                        Err(_) => false,
+                    },
+                    _ => false,
+                },
+                "filename" | "abs_path" | "function" | "raw_function" | "module" | "package" | "context_line" => {
+                    v.is_string()
                 }
-            }
-            for key in ["filename", "abs_path", "function", "raw_function", "module", "package", "context_line"] {
-                if f.get(key).is_some_and(|v| !v.is_string()) {
-                    f.remove(key);
-                }
-            }
-            if f.get("in_app").is_some_and(|v| !v.is_boolean()) {
-                f.remove("in_app");
-            }
-            for key in ["pre_context", "post_context"] {
-                if let Some(Value::Array(lines)) = f.get_mut(key) {
-                    for line in lines.iter_mut() {
-                        if !line.is_string() {
+                "in_app" => v.is_boolean(),
+                "pre_context" | "post_context" => match v {
+                    Value::Array(lines) => {
+                        for line in lines.iter_mut().filter(|l| !l.is_string()) {
                             *line = json!("");
                         }
+                        true
                     }
-                } else if f.contains_key(key) {
-                    f.remove(key);
-                }
-            }
+                    _ => false,
+                },
+                _ => true,
+            });
         }
         if frames.len() > MAX_FRAMES {
             let omitted = frames.len() - MAX_FRAMES;

@@ -11,3 +11,4 @@ pub mod event;
 pub mod json;
 pub mod minidump;
 pub mod multipart;
+pub mod skim;
