@@ -10,7 +10,7 @@ test('a CSP violation reported by Chromium becomes an issue', async ({ page, con
   await signIn(page);
   await page.goto('/');
   await ready(page);
-  await page.getByLabel('Name', { exact: true }).first().fill('storefront');
+  await page.getByLabel('Name', { exact: true }).first().fill('csp-shop');
   await page.getByLabel('Platform').selectOption('javascript');
   await page.getByRole('button', { name: 'Create project' }).click();
   await expect(page).toHaveURL(/\/projects\/\d+$/);
