@@ -830,7 +830,7 @@ fn pipeline_timings(envelope: &[u8], iterations: u32) -> Result<Vec<(&'static st
         let bytes = serde_json::to_vec(&normalized.event).map_err(|e| e.to_string())?;
         spent[4] += t.elapsed().as_nanos();
         let t = Instant::now();
-        let compressed = crate::store::ingest::compress_payload(&bytes);
+        let compressed = crate::store::payload::compress_payload(&bytes);
         spent[5] += t.elapsed().as_nanos();
         std::hint::black_box((grouping, compressed));
     }
@@ -866,7 +866,7 @@ pub async fn pipeline(iterations: u32, store_batch: Option<usize>, database_url:
     let started = Instant::now();
     let stored = crate::ingest::prepare_event_bytes(payload, event::Context::default(), 1, now_ms())?.payload;
     for _ in 0..iterations.max(1) / 10 {
-        std::hint::black_box(crate::store::ingest::decompress_payload(&stored));
+        std::hint::black_box(crate::store::payload::decompress_payload(&stored));
     }
     let read = started.elapsed().as_secs_f64() * 1e6 / f64::from((iterations.max(1) / 10).max(1));
     println!("{:<12} {read:>8.1} µs per event read back (normalized when read)", "fast read");

@@ -3,7 +3,7 @@
 //! and never loops; an event that parses normalizes and groups. Deterministic (a fixed seed),
 //! so a failure reproduces; `FAULTLINE_FUZZ_ROUNDS` runs more rounds.
 
-use std::path::PathBuf;
+mod common;
 
 use faultline::grouping;
 use faultline::protocol::{envelope, event, json, minidump, multipart};
@@ -86,17 +86,7 @@ fn mutate(rng: &mut Rng, input: &[u8]) -> Vec<u8> {
 }
 
 fn corpus() -> Vec<Vec<u8>> {
-    let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus/event-samples"));
-    let mut files = Vec::new();
-    for sub in ["bugsink", "glitchtip", "sentry"] {
-        let Ok(entries) = std::fs::read_dir(dir.join(sub)) else { continue };
-        for e in entries.flatten() {
-            if e.path().extension().is_some_and(|x| x == "json") {
-                files.push(e.path());
-            }
-        }
-    }
-    files.sort();
+    let files = common::corpus_files();
     let mut out: Vec<Vec<u8>> = files.iter().filter_map(|f| std::fs::read(f).ok()).collect();
     out.push(br#"{"exception":{"values":[{"type":"E","value":"v","stacktrace":{"frames":[{"function":"f","module":"m","in_app":true}]}}]},"fingerprint":["{{ default }}","x"],"tags":[["a","b"]],"message":{"message":"m %s","params":[1]}}"#.to_vec());
     out
@@ -200,7 +190,7 @@ fn mutated_multipart_forms_and_minidumps_never_panic() {
 #[test]
 fn the_fast_path_stores_what_the_full_path_stores() {
     use faultline::ingest::{prepare_event, prepare_event_bytes};
-    use faultline::store::ingest::decompress_payload;
+    use faultline::store::payload::decompress_payload;
 
     let mut events = corpus();
     events.push(faultline::bench::event_body(0, faultline::bench::Endpoint::Store));

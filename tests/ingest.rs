@@ -5,7 +5,6 @@
 mod common;
 
 use std::io::Write;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use common::{each_db, TestDb};
@@ -411,26 +410,11 @@ async fn every_item_type_is_accepted() {
     .await;
 }
 
-fn corpus_files() -> Vec<PathBuf> {
-    let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus/event-samples"));
-    let mut files = Vec::new();
-    for sub in ["bugsink", "glitchtip", "sentry"] {
-        let Ok(entries) = std::fs::read_dir(dir.join(sub)) else { continue };
-        for e in entries.flatten() {
-            if e.path().extension().is_some_and(|x| x == "json") {
-                files.push(e.path());
-            }
-        }
-    }
-    files.sort();
-    files
-}
-
 /// Every real payload of the corpus: accepted by `store` and in an envelope, grouped into an
 /// issue with a title.
 #[tokio::test]
 async fn the_whole_corpus_is_ingested() {
-    let files = corpus_files();
+    let files = common::corpus_files();
     assert!(files.len() >= 100, "the shared corpus is missing ({} files)", files.len());
     each_db(|t| {
         let files = files.clone();

@@ -1,21 +1,14 @@
 import { test, expect } from '@playwright/test';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ready, signIn } from './support';
+import { createProject, dsnParts, ready, signIn } from './support';
 
 // A shop page whose Content-Security-Policy sends its violation reports to Faultline: Chromium
 // itself blocks an image and posts the report, which becomes an issue a person can open.
 
 test('a CSP violation reported by Chromium becomes an issue', async ({ page, context }) => {
   await signIn(page);
-  await page.goto('/');
-  await ready(page);
-  await page.getByLabel('Name', { exact: true }).first().fill('csp-shop');
-  await page.getByLabel('Platform').selectOption('javascript');
-  await page.getByRole('button', { name: 'Create project' }).click();
-  await expect(page).toHaveURL(/\/projects\/\d+$/);
-  const dsn = await page.getByTestId('dsn').inputValue();
-  const [, key, host, project] = dsn.match(/^http:\/\/([0-9a-f]+)@([^/]+)\/(\d+)$/)!;
+  const { key, host, project } = dsnParts(await createProject(page, 'csp-shop', 'javascript'));
   const reportUri = `http://${host}/api/${project}/security/?sentry_key=${key}`;
 
   const shop = http.createServer((_req, res) => {

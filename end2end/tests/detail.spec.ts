@@ -2,7 +2,7 @@ import { test, expect, type Page } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import { admin, python, ready, sdkScript, signIn } from './support';
+import { admin, createProject, envelopeUrl, python, ready, sdkScript, signIn } from './support';
 
 // The issue page: a chained Python exception sent twice by the real sentry-sdk, read the way
 // a developer reads it (stack trace, breadcrumbs, request, user, tags), navigated event by
@@ -25,14 +25,8 @@ async function openIssue(page: Page, url = issueUrl) {
 
 test('an issue of two chained-exception events sent by the Python SDK', async ({ page }) => {
   await signIn(page);
-  await page.goto('/');
-  await ready(page);
-  await page.getByLabel('Name', { exact: true }).first().fill('storefront');
-  await page.getByLabel('Platform').selectOption('python');
-  await page.getByRole('button', { name: 'Create project' }).click();
-  await expect(page).toHaveURL(/\/projects\/\d+$/);
+  dsn = await createProject(page, 'storefront', 'python');
   projectUrl = new URL(page.url()).pathname;
-  dsn = await page.getByTestId('dsn').inputValue();
 
   execFileSync(python, [script, dsn], { stdio: 'pipe', timeout: 60_000 });
 
@@ -195,8 +189,7 @@ test('a new event of the issue shows up without a reload', async ({ page }) => {
   const eventId = await page.getByTestId('event').getAttribute('data-event-id');
   const stored = await (await page.request.get(`${issueUrl}/events/${eventId}/json`)).json();
   const event = { ...stored, event_id: randomUUID().replace(/-/g, ''), timestamp: Date.now() / 1000 };
-  const [, key, host, project] = dsn.match(/^http:\/\/([0-9a-f]+)@([^/]+)\/(\d+)$/)!;
-  const res = await page.request.post(`http://${host}/api/${project}/envelope/?sentry_key=${key}&sentry_version=7`, {
+  const res = await page.request.post(envelopeUrl(dsn), {
     data: `{}\n{"type":"event"}\n${JSON.stringify(event)}\n`,
     headers: { 'content-type': 'text/plain' },
   });

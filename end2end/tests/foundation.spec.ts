@@ -1,5 +1,5 @@
 import { test, expect, type Page } from '@playwright/test';
-import { admin, ready, signIn } from './support';
+import { admin, createProject, ready, signIn } from './support';
 
 // One story, in order, as a new team would live it: first run, sign-in, projects and
 // their DSNs, keys, a second user who only sees what they were given.
@@ -51,12 +51,7 @@ test('a wrong password is refused with a generic message, the right one signs in
 test('an administrator creates projects and sees their DSN with setup snippets', async ({ page }) => {
   await signIn(page, admin);
   for (const [name, platform] of [['backend', 'python'], ['web', 'javascript']]) {
-    await page.goto('/');
-    await ready(page);
-    await page.getByLabel('Name', { exact: true }).first().fill(name);
-    await page.getByLabel('Platform').selectOption(platform);
-    await page.getByRole('button', { name: 'Create project' }).click();
-    await expect(page).toHaveURL(/\/projects\/\d+$/);
+    await createProject(page, name, platform);
     await expect(page.getByRole('heading', { level: 1 })).toContainText(name);
     if (name === 'backend') backendUrl = new URL(page.url()).pathname;
     else webUrl = new URL(page.url()).pathname;

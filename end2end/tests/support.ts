@@ -25,3 +25,29 @@ export async function signIn(page: Page, who: { email: string; password: string 
   await page.getByRole('button', { name: 'Sign in' }).click();
   await expect(page.getByTestId('current-user')).toHaveText(who.email);
 }
+
+/**
+ * Creates a project from the projects page and returns its DSN; the browser is left on the
+ * new project's issue list.
+ */
+export async function createProject(page: Page, name: string, platform: string): Promise<string> {
+  await page.goto('/');
+  await ready(page);
+  await page.getByLabel('Name', { exact: true }).first().fill(name);
+  await page.getByLabel('Platform').selectOption(platform);
+  await page.getByRole('button', { name: 'Create project' }).click();
+  await expect(page).toHaveURL(/\/projects\/\d+$/);
+  return page.getByTestId('dsn').inputValue();
+}
+
+/** The parts of a DSN `http://KEY@HOST/PROJECT`. */
+export function dsnParts(dsn: string): { key: string; host: string; project: string } {
+  const [, key, host, project] = dsn.match(/^http:\/\/([0-9a-f]+)@([^/]+)\/(\d+)$/)!;
+  return { key, host, project };
+}
+
+/** The envelope endpoint of a DSN's project, authenticated by the key in the query. */
+export function envelopeUrl(dsn: string): string {
+  const { key, host, project } = dsnParts(dsn);
+  return `http://${host}/api/${project}/envelope/?sentry_key=${key}&sentry_version=7`;
+}

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { admin, python, ready, sdkScript, signIn } from './support';
+import { admin, createProject, envelopeUrl, python, ready, sdkScript, signIn } from './support';
 
 // Triage in the issue list: errors from the real Python SDK, from @sentry/browser in a real
 // page, and crafted envelopes; sorting, filters, the query box, actions one by one and in
@@ -17,9 +17,8 @@ let dsn = '';
 
 /** Posts one event to the DSN's project, as an SDK would. */
 async function send(request: APIRequestContext, event: Record<string, unknown>) {
-  const [, key, host, project] = dsn.match(/^http:\/\/([0-9a-f]+)@([^/]+)\/(\d+)$/)!;
   const body = `{}\n{"type":"event"}\n${JSON.stringify({ event_id: randomUUID().replace(/-/g, ''), ...event })}\n`;
-  const res = await request.post(`http://${host}/api/${project}/envelope/?sentry_key=${key}&sentry_version=7`, {
+  const res = await request.post(envelopeUrl(dsn), {
     data: body,
     headers: { 'content-type': 'text/plain' },
   });
@@ -40,16 +39,10 @@ const row = (page: Page, text: string | RegExp) => rows(page).filter({ hasText: 
 
 test('a project fills with issues from real SDKs', async ({ page, request }) => {
   await signIn(page);
-  await page.goto('/');
-  await ready(page);
-  await page.getByLabel('Name', { exact: true }).first().fill('triage');
-  await page.getByLabel('Platform').selectOption('python');
-  await page.getByRole('button', { name: 'Create project' }).click();
-  await expect(page).toHaveURL(/\/projects\/\d+$/);
+  dsn = await createProject(page, 'triage', 'python');
   listUrl = new URL(page.url()).pathname;
   // An empty project shows how to send the first events instead of an empty table.
   await expect(page.getByRole('heading', { name: /send the first ones/ })).toBeVisible();
-  dsn = await page.getByTestId('dsn').inputValue();
 
   execFileSync(python, [script, dsn], { stdio: 'pipe', timeout: 60_000 });
   for (const user of ['a', 'b', 'c']) {

@@ -6,6 +6,7 @@
 mod body;
 mod error;
 mod keys;
+mod minidump;
 mod ratelimit;
 
 use std::net::SocketAddr;
@@ -24,8 +25,9 @@ pub use error::IngestError;
 
 use crate::digest::{Digest, SubmitError};
 use crate::grouping;
-use crate::protocol::{auth, envelope, event, json as lenient, minidump, multipart};
-use crate::store::ingest::{compress_payload, compress_raw, NewAttachment, NewEvent, NewUserReport, RawHeader};
+use crate::protocol::{auth, envelope, event, json as lenient, multipart};
+use crate::store::ingest::{NewAttachment, NewEvent, NewUserReport};
+use crate::store::payload::{compress_payload, compress_raw, RawHeader};
 use crate::store::{now_ms, Db};
 
 /// Largest request body on the wire (compressed or not).
@@ -339,10 +341,10 @@ async fn minidump(st: Ingest, project: String, req: Request) -> Result<Response,
     let crash = match multipart::boundary(content_type) {
         Some(boundary) => {
             let parts = multipart::parse(&data, &boundary).map_err(IngestError::BadRequest)?;
-            minidump_form(&parts)?
+            minidump::form(&parts)?
         }
-        None => minidump_form(&[multipart::Part {
-            name: MINIDUMP_FIELD.into(),
+        None => minidump::form(&[multipart::Part {
+            name: minidump::FIELD.into(),
             filename: Some("Minidump".into()),
             content_type: Some("application/x-dmp".into()),
             data: &data,
@@ -355,119 +357,6 @@ async fn minidump(st: Ingest, project: String, req: Request) -> Result<Response,
     st.digest.store_event(ev).await.map_err(submit_error)?;
     let dashed = uuid::Uuid::parse_str(&id).map(|u| u.hyphenated().to_string()).unwrap_or(id);
     Ok((StatusCode::OK, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], dashed).into_response())
-}
-
-const MINIDUMP_FIELD: &str = "upload_file_minidump";
-
-struct Crash {
-    event: Value,
-    attachments: Vec<NewAttachment>,
-}
-
-/// The event and attachments of a minidump upload's form fields.
-fn minidump_form(parts: &[multipart::Part<'_>]) -> Result<Crash, IngestError> {
-    let dump = parts
-        .iter()
-        .find(|p| p.name == MINIDUMP_FIELD)
-        .ok_or_else(|| IngestError::BadRequest(format!("no {MINIDUMP_FIELD} field in the form")))?;
-    let summary = minidump::summarize(dump.data).map_err(IngestError::BadRequest)?;
-    if dump.data.len() > MAX_ATTACHMENT_BYTES {
-        return Err(IngestError::TooLarge(format!("the minidump is larger than {MAX_ATTACHMENT_BYTES} bytes")));
-    }
-    let mut event = serde_json::Map::new();
-    let mut attachments = Vec::new();
-    for part in parts {
-        if part.name == MINIDUMP_FIELD {
-            attachments.push(NewAttachment {
-                filename: part.filename.clone().unwrap_or_else(|| "Minidump".into()).chars().take(200).collect(),
-                content_type: Some("application/x-dmp".into()),
-                attachment_type: "event.minidump".into(),
-                data: part.data.to_vec(),
-            });
-        } else if part.name == "sentry" {
-            // The whole event as JSON: its fields, unless a bracketed field set them already.
-            if let Ok(Value::Object(map)) = lenient::parse_lenient(part.data) {
-                for (k, v) in map {
-                    event.entry(k).or_insert(v);
-                }
-            }
-        } else if let Some(path) = part.name.strip_prefix("sentry[") {
-            let keys: Vec<&str> = path.trim_end_matches(']').split("][").collect();
-            set_path(&mut event, &keys, Value::String(String::from_utf8_lossy(part.data).into_owned()));
-        } else if part.filename.is_some() {
-            if part.data.len() <= MAX_ATTACHMENT_BYTES && attachments.len() < MAX_ATTACHMENTS {
-                attachments.push(NewAttachment {
-                    filename: part.filename.clone().unwrap_or_default().chars().take(200).collect(),
-                    content_type: part.content_type.clone(),
-                    attachment_type: "event.attachment".into(),
-                    data: part.data.to_vec(),
-                });
-            }
-        } else if !part.name.is_empty() {
-            // Crash reporters' own annotations (product, version, ...): kept as extra data.
-            let extra = event.entry("extra").or_insert_with(|| json!({}));
-            if let Value::Object(extra) = extra {
-                let value = event::truncate(&String::from_utf8_lossy(part.data), 8192);
-                extra.entry(event::truncate(&part.name, 200)).or_insert(Value::String(value));
-            }
-        }
-    }
-    event.entry("platform").or_insert(json!("native"));
-    event.entry("level").or_insert(json!("fatal"));
-    if let (None, Some(t)) = (event.get("timestamp"), summary.timestamp) {
-        event.insert("timestamp".into(), json!(t));
-    }
-    let has_exception = event.get("exception").is_some_and(|e| !e.is_null());
-    if !has_exception {
-        let reason = summary.reason.clone().unwrap_or_else(|| "Minidump".into());
-        let mut mechanism = json!({"type": "minidump", "handled": false, "synthetic": true});
-        if let Some(addr) = summary.address {
-            mechanism["meta"] = json!({"address": format!("0x{addr:016x}")});
-        }
-        let mut exception = json!({"type": reason, "value": format!("Fatal Error: {reason}"), "mechanism": mechanism});
-        if let Some(thread) = summary.thread_id {
-            exception["thread_id"] = json!(thread);
-        }
-        event.insert("exception".into(), json!({ "values": [exception] }));
-    }
-    let contexts = event.entry("contexts").or_insert_with(|| json!({}));
-    if let Value::Object(contexts) = contexts {
-        if let Some(name) = &summary.os_name {
-            let os = contexts.entry("os").or_insert_with(|| json!({}));
-            if let Value::Object(os) = os {
-                os.entry("name").or_insert(json!(name));
-                if let Some(v) = &summary.os_version {
-                    os.entry("version").or_insert(json!(v));
-                }
-            }
-        }
-        if let Some(arch) = &summary.arch {
-            let device = contexts.entry("device").or_insert_with(|| json!({}));
-            if let Value::Object(device) = device {
-                device.entry("arch").or_insert(json!(arch));
-            }
-        }
-    }
-    Ok(Crash { event: Value::Object(event), attachments })
-}
-
-/// Sets `map[k1][k2]... = value`, making objects on the way (bracketed form field names).
-fn set_path(map: &mut serde_json::Map<String, Value>, keys: &[&str], value: Value) {
-    let Some((first, rest)) = keys.split_first() else { return };
-    if first.is_empty() || keys.len() > 8 {
-        return;
-    }
-    if rest.is_empty() {
-        map.insert(first.to_string(), value);
-        return;
-    }
-    let child = map.entry(first.to_string()).or_insert_with(|| json!({}));
-    if !child.is_object() {
-        *child = json!({});
-    }
-    if let Value::Object(child) = child {
-        set_path(child, rest, value);
-    }
 }
 
 /// What every ingestion request starts with: the project of its path, when it came and from
@@ -585,7 +474,18 @@ pub fn prepare_event(
 ) -> Result<NewEvent, IngestError> {
     let (ev, s, grouping) = normalize_and_group(raw, &ctx)?;
     let json_bytes = serde_json::to_vec(&ev).map_err(|e| IngestError::BadRequest(e.to_string()))?;
-    Ok(NewEvent {
+    Ok(new_event(project_id, received_ms, s, grouping, compress_payload(&json_bytes)))
+}
+
+/// An event to store: its summary's indexed fields, its grouping and its compressed payload.
+fn new_event(
+    project_id: i64,
+    received_ms: i64,
+    s: event::Summary,
+    grouping: grouping::Grouping,
+    payload: Vec<u8>,
+) -> NewEvent {
+    NewEvent {
         project_id,
         event_id: s.event_id,
         timestamp: s.timestamp_ms,
@@ -597,9 +497,9 @@ pub fn prepare_event(
         user_key: s.user_key,
         tags: s.tags,
         grouping,
-        payload: compress_payload(&json_bytes),
+        payload,
         attachments: Vec::new(),
-    })
+    }
 }
 
 /// The first half of [`prepare_event`]: the normalized event as it is stored (with its
@@ -615,7 +515,7 @@ pub fn normalize_and_group(
 /// [`prepare_event`] for an event's JSON bytes. The fast path, for events in the modern shape
 /// with nothing to correct: skim the fields that are indexed and grouped on (see
 /// `protocol::skim`), and store the payload as it came, with what its normalization needs
-/// (`store::ingest::compress_raw`); it is normalized when read. Anything else (Python's
+/// (`store::payload::compress_raw`); it is normalized when read. Anything else (Python's
 /// `NaN`, legacy keys, fields of the wrong type) takes the full path, whose outcome is the
 /// same (tested over the whole corpus).
 pub fn prepare_event_bytes(
@@ -638,21 +538,7 @@ pub fn prepare_event_bytes(
                     client_ip: ctx.client_ip.clone(),
                     annotations,
                 };
-                return Ok(NewEvent {
-                    project_id,
-                    event_id: s.event_id,
-                    timestamp: s.timestamp_ms,
-                    received_at: received_ms,
-                    level: s.level,
-                    platform: s.platform,
-                    release: s.release,
-                    environment: s.environment,
-                    user_key: s.user_key,
-                    tags: s.tags,
-                    grouping,
-                    payload: compress_raw(&header, payload),
-                    attachments: Vec::new(),
-                });
+                return Ok(new_event(project_id, received_ms, s, grouping, compress_raw(&header, payload)));
             }
         }
     }
@@ -706,42 +592,5 @@ mod tests {
         ] {
             assert_eq!(unprefixed(path), expected, "{path}");
         }
-    }
-
-    fn part<'a>(name: &str, filename: Option<&str>, data: &'a [u8]) -> multipart::Part<'a> {
-        multipart::Part { name: name.into(), filename: filename.map(Into::into), content_type: None, data }
-    }
-
-    #[test]
-    fn a_minidump_form_becomes_an_event_with_its_attachments() {
-        let dump = minidump::tests::sample(0x8201, 11, 0);
-        let sentry = br#"{"release": "from-json", "tags": {"a": "b"}}"#;
-        let parts = [
-            part("upload_file_minidump", Some("crash.dmp"), &dump),
-            part("sentry", None, sentry),
-            part("sentry[release]", None, b"app@2.0"),
-            part("sentry[user][id]", None, b"u-1"),
-            part("product", None, b"Game"),
-            part("log", Some("log.txt"), b"last words"),
-        ];
-        let crash = minidump_form(&parts).unwrap();
-        let ev = &crash.event;
-        assert_eq!(ev["release"], "app@2.0", "a bracketed field wins over the JSON");
-        assert_eq!(ev["tags"]["a"], "b");
-        assert_eq!(ev["user"]["id"], "u-1");
-        assert_eq!(ev["extra"]["product"], "Game");
-        assert_eq!(ev["platform"], "native");
-        assert_eq!(ev["level"], "fatal");
-        assert_eq!(ev["exception"]["values"][0]["type"], "SIGSEGV");
-        assert_eq!(ev["exception"]["values"][0]["mechanism"]["type"], "minidump");
-        assert_eq!(ev["contexts"]["os"]["name"], "Linux");
-        assert_eq!(ev["contexts"]["device"]["arch"], "x86_64");
-        let kinds: Vec<_> =
-            crash.attachments.iter().map(|a| (a.filename.as_str(), a.attachment_type.as_str())).collect();
-        assert_eq!(kinds, [("crash.dmp", "event.minidump"), ("log.txt", "event.attachment")]);
-
-        assert!(matches!(minidump_form(&[part("other", None, b"x")]), Err(IngestError::BadRequest(_))));
-        let not_a_dump = [part("upload_file_minidump", Some("x"), b"hello")];
-        assert!(matches!(minidump_form(&not_a_dump), Err(IngestError::BadRequest(_))));
     }
 }

@@ -3,7 +3,7 @@
 //! bodies or modules), into the same `Value` shape the full parse gives, so that
 //! [`super::event::normalize`] and `grouping::group` compute exactly what they compute on the
 //! whole event. The whole event is stored as it came and normalized when it is read back
-//! (see `store::ingest::decompress_payload`). Pure.
+//! (see `store::payload::decompress_payload`). Pure.
 
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};

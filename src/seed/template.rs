@@ -11,7 +11,8 @@ use serde_json::{json, Value};
 
 use crate::ingest;
 use crate::protocol::event::Context;
-use crate::store::ingest::{compress_payload, NewEvent};
+use crate::store::ingest::NewEvent;
+use crate::store::payload::compress_payload;
 
 const OPEN: &str = "@@fl:";
 const CLOSE: &str = "@@";
@@ -376,7 +377,7 @@ mod tests {
         for user in [Some(&user), None] {
             let v = values(user);
             let e = t.event(&v);
-            let json: Value = serde_json::from_slice(&crate::store::ingest::decompress_payload(&e.payload)).unwrap();
+            let json: Value = serde_json::from_slice(&crate::store::payload::decompress_payload(&e.payload)).unwrap();
             assert_eq!(json["event_id"], v.event_id);
             assert_eq!(json["timestamp"].as_f64().unwrap(), 1_714_566_896.789);
             assert_eq!(json["received"].as_f64().unwrap(), 1_714_566_897.001);
@@ -384,7 +385,7 @@ mod tests {
             assert_eq!(json["breadcrumbs"]["values"][0]["message"], "loaded \"cart\"");
             assert_eq!(json["title"], "ValueError: bad \\ value");
             assert_eq!(json["grouping"]["hash"], e.grouping.hash);
-            assert!(!String::from_utf8_lossy(&crate::store::ingest::decompress_payload(&e.payload)).contains(OPEN));
+            assert!(!String::from_utf8_lossy(&crate::store::payload::decompress_payload(&e.payload)).contains(OPEN));
 
             let again = event::normalize(json, &Context { received_ms: v.received_ms, ..Default::default() }).unwrap();
             let s = again.summary;

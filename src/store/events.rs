@@ -2,7 +2,7 @@
 //! directions), single events with their normalized JSON, their neighbours in the issue, their
 //! stored bytes and attachments.
 
-use super::ingest::decompress_payload;
+use super::payload::decompress_payload;
 use super::{on_db, Db, Result};
 use crate::model::EventRow;
 

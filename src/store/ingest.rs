@@ -21,7 +21,7 @@ pub struct NewEvent {
     pub user_key: Option<String>,
     pub tags: Vec<(String, String)>,
     pub grouping: Grouping,
-    /// zstd-compressed normalized event JSON (see [`compress_payload`]).
+    /// zstd-compressed event JSON (see `store::payload`).
     pub payload: Vec<u8>,
     pub attachments: Vec<NewAttachment>,
 }
@@ -58,81 +58,6 @@ pub struct IngestKey {
     pub project_id: i64,
     pub is_active: bool,
     pub rate_limit_per_minute: Option<i64>,
-}
-
-/// Compresses a normalized event for the `payload` column (zstd level 1). Each thread keeps
-/// its compression context: making one per event (about 1 MB of tables to set up) cost as
-/// much as the compression itself.
-pub fn compress_payload(json: &[u8]) -> Vec<u8> {
-    use std::cell::RefCell;
-    thread_local! {
-        static COMPRESSOR: RefCell<Option<zstd::bulk::Compressor<'static>>> = const { RefCell::new(None) };
-    }
-    COMPRESSOR
-        .with(|c| {
-            let mut c = c.try_borrow_mut().ok()?;
-            if c.is_none() {
-                *c = zstd::bulk::Compressor::new(1).ok();
-            }
-            c.as_mut()?.compress(json).ok()
-        })
-        .or_else(|| zstd::bulk::compress(json, 1).ok())
-        .unwrap_or_else(|| json.to_vec())
-}
-
-/// What an event stored as it came (see [`compress_raw`]) needs to be normalized when read:
-/// the facts of its ingestion, and the fields grouping added (`grouping`, `title`,
-/// `culprit`), so that it reads back exactly as the normalized event would have been stored.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-pub struct RawHeader {
-    pub event_id: String,
-    pub received_ms: i64,
-    pub sent_at_ms: Option<i64>,
-    pub client_ip: Option<String>,
-    pub annotations: serde_json::Map<String, serde_json::Value>,
-}
-
-/// Marks a payload stored as it came: the marker, the [`RawHeader`] as one line of JSON, then
-/// the event's JSON as the SDK sent it. A normalized payload starts with `{`.
-const RAW_MARK: &[u8] = b"\0faultline-raw-1\n";
-
-/// Compresses an event payload as the SDK sent it, with what normalizing it needs.
-pub fn compress_raw(header: &RawHeader, payload: &[u8]) -> Vec<u8> {
-    let mut buf = Vec::with_capacity(payload.len() + 400);
-    buf.extend_from_slice(RAW_MARK);
-    if serde_json::to_writer(&mut buf, header).is_err() {
-        return compress_payload(payload);
-    }
-    buf.push(b'\n');
-    buf.extend_from_slice(payload);
-    compress_payload(&buf)
-}
-
-/// The normalized JSON of a `payload` column: stored so, or normalized now when the event
-/// was stored as it came.
-pub fn decompress_payload(blob: &[u8]) -> Vec<u8> {
-    let bytes = zstd::stream::decode_all(blob).unwrap_or_else(|_| blob.to_vec());
-    match bytes.strip_prefix(RAW_MARK) {
-        Some(rest) => normalize_raw(rest).unwrap_or(bytes),
-        None => bytes,
-    }
-}
-
-fn normalize_raw(rest: &[u8]) -> Option<Vec<u8>> {
-    let end = rest.iter().position(|b| *b == b'\n')?;
-    let header: RawHeader = serde_json::from_slice(&rest[..end]).ok()?;
-    let raw = crate::protocol::json::parse_lenient(&rest[end + 1..]).ok()?;
-    let ctx = crate::protocol::event::Context {
-        event_id: Some(header.event_id),
-        received_ms: header.received_ms,
-        sent_at_ms: header.sent_at_ms,
-        client_ip: header.client_ip,
-    };
-    let mut ev = crate::protocol::event::normalize(raw, &ctx).ok()?.event;
-    if let serde_json::Value::Object(map) = &mut ev {
-        map.extend(header.annotations);
-    }
-    serde_json::to_vec(&ev).ok()
 }
 
 const EVENT_CHUNK: usize = 100;

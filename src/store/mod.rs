@@ -9,6 +9,7 @@ mod accounts;
 pub mod events;
 pub mod ingest;
 pub mod issues;
+pub mod payload;
 mod projects;
 mod sessions;
 pub mod triage;
@@ -86,6 +87,40 @@ pub fn now_ms() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
+/// The write-ahead log of an SQLite database file, synced on demand.
+///
+/// A connection with `synchronous=NORMAL` writes a commit's pages to the WAL (into the OS
+/// page cache) and returns without fsync; the commit is consistent but not yet durable.
+/// [`WalFile::sync`] makes every commit that returned before it durable: `fdatasync` on the
+/// WAL flushes the file's dirty pages whichever descriptor wrote them. SQLite still syncs
+/// the WAL header and the checkpoints itself at `NORMAL`, so crash safety is SQLite's own.
+#[derive(Debug)]
+pub struct WalFile {
+    path: std::path::PathBuf,
+    open: Option<(std::fs::File, u64)>,
+}
+
+impl WalFile {
+    fn of(db_file: &Path) -> WalFile {
+        let mut path = db_file.as_os_str().to_owned();
+        path.push("-wal");
+        WalFile { path: path.into(), open: None }
+    }
+
+    /// `fdatasync` of the WAL (reopened if the file was replaced since the last call).
+    pub fn sync(&mut self) -> std::io::Result<()> {
+        use std::os::unix::fs::MetadataExt;
+        let ino = std::fs::metadata(&self.path)?.ino();
+        if self.open.as_ref().map(|(_, i)| *i) != Some(ino) {
+            self.open = Some((std::fs::File::open(&self.path)?, ino));
+        }
+        match &self.open {
+            Some((file, _)) => file.sync_data(),
+            None => Ok(()),
+        }
+    }
+}
+
 /// Prepared statements kept per connection (see [`Db::connect`]).
 const STATEMENT_CACHE: usize = 1024;
 
@@ -157,12 +192,20 @@ impl Db {
     /// connection, opened like this one's, so that every batch finds that connection's page
     /// cache warm (a connection that sees another one's commit drops its whole cache, and a
     /// shared pool hands out its connections in turn). On PostgreSQL, this same pool.
-    pub async fn dedicated_writer(&self) -> Result<Db> {
+    ///
+    /// On an SQLite file, the writer's connection commits with `synchronous=NORMAL` and the
+    /// returned [`WalFile`] must be synced before a commit counts as durable: the digest
+    /// does it on a thread of its own, so that the fsync of one batch overlaps the SQL of
+    /// the next (see ARCHITECTURE.md). `None`: every commit is durable when it returns.
+    pub async fn dedicated_writer(&self) -> Result<(Db, Option<WalFile>)> {
         match self {
             // An in-memory database exists once per connection: it keeps the shared pool.
-            Db::Sqlite(pool) if pool.connect_options().get_filename().as_os_str() == ":memory:" => Ok(self.clone()),
+            Db::Sqlite(pool) if pool.connect_options().get_filename().as_os_str() == ":memory:" => {
+                Ok((self.clone(), None))
+            }
             Db::Sqlite(pool) => {
-                let options = (*pool.connect_options()).clone();
+                let options = (*pool.connect_options()).clone().synchronous(SqliteSynchronous::Normal);
+                let wal = WalFile::of(options.get_filename());
                 let pool = SqlitePoolOptions::new()
                     .max_connections(1)
                     .min_connections(1)
@@ -171,9 +214,9 @@ impl Db {
                     .test_before_acquire(false)
                     .connect_with(options)
                     .await?;
-                Ok(Db::Sqlite(pool))
+                Ok((Db::Sqlite(pool), Some(wal)))
             }
-            Db::Postgres(_) => Ok(self.clone()),
+            Db::Postgres(_) => Ok((self.clone(), None)),
         }
     }
 

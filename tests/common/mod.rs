@@ -88,3 +88,20 @@ pub async fn start_server(t: &TestDb) -> String {
     });
     base
 }
+
+/// The real event payloads of `../shared/corpus/event-samples/` (every `.json` file of its
+/// SDK folders), in a fixed order.
+pub fn corpus_files() -> Vec<std::path::PathBuf> {
+    let dir = std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus/event-samples"));
+    let mut files = Vec::new();
+    for sub in ["bugsink", "glitchtip", "sentry"] {
+        let Ok(entries) = std::fs::read_dir(dir.join(sub)) else { continue };
+        for e in entries.flatten() {
+            if e.path().extension().is_some_and(|x| x == "json") {
+                files.push(e.path());
+            }
+        }
+    }
+    files.sort();
+    files
+}
