@@ -120,40 +120,37 @@ type Reply = (oneshot::Sender<Result<Stored, String>>, Result<Stored, String>);
 ///
 /// The syncer takes every batch committed since its last fsync and syncs once for all of
 /// them, while the writer goes on with the next batch: the fsync (about 1 ms on the
-/// development VM, the cost of a durable commit) no longer adds to each batch's time, and
-/// a slow disk makes batches larger instead of ingestion slower.
+/// development VM, the cost of a durable commit) no longer adds to each batch's time. The
+/// hand-over holds a few batches at most: when the disk is slower than that, the writer
+/// waits, its queue fills and ingestion answers 429, as it does when the writer is behind.
 enum Answer {
     Now,
-    AfterSync(std::sync::mpsc::Sender<Vec<Reply>>),
+    AfterSync(std::sync::mpsc::SyncSender<Vec<Reply>>),
     /// No syncer thread could be started: the writer syncs before answering.
     SyncFirst(crate::store::WalFile),
 }
 
+/// Batches committed but not yet synced that the writer may run ahead by.
+const UNSYNCED_BATCHES: usize = 4;
+
 impl Answer {
     fn start(wal: Option<crate::store::WalFile>) -> Answer {
         let Some(wal) = wal else { return Answer::Now };
-        let (tx, rx) = std::sync::mpsc::channel::<Vec<Reply>>();
-        let wal = std::sync::Arc::new(Mutex::new(wal));
-        let syncer_wal = wal.clone();
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Reply>>(UNSYNCED_BATCHES);
+        let mut syncer_wal = wal.clone();
         let spawned = std::thread::Builder::new().name("faultline-syncer".into()).spawn(move || {
             while let Ok(mut replies) = rx.recv() {
                 while let Ok(more) = rx.try_recv() {
                     replies.extend(more);
                 }
-                match syncer_wal.lock() {
-                    Ok(mut wal) => sync_then_send(&mut wal, replies),
-                    Err(_) => fail(replies, "the WAL syncer failed"),
-                }
+                sync_then_send(&mut syncer_wal, replies);
             }
         });
         match spawned {
             Ok(_) => Answer::AfterSync(tx),
             Err(e) => {
                 tracing::warn!("cannot start the WAL syncer thread ({e}): the writer syncs each batch itself");
-                match std::sync::Arc::try_unwrap(wal).map(|m| m.into_inner()) {
-                    Ok(Ok(wal)) => Answer::SyncFirst(wal),
-                    _ => Answer::Now,
-                }
+                Answer::SyncFirst(wal)
             }
         }
     }

@@ -98,17 +98,37 @@ pub fn now_ms() -> i64 {
 pub struct WalFile {
     path: std::path::PathBuf,
     open: Option<(std::fs::File, u64)>,
+    /// A sync failed once: Linux reports a lost write-back once and then marks the pages
+    /// clean, so a later fsync that succeeds proves nothing about earlier commits. From then
+    /// on every sync fails (ingestion answers 429) until Faultline is restarted and SQLite
+    /// recovers the WAL from what is really on disk.
+    failed: bool,
+}
+
+impl Clone for WalFile {
+    fn clone(&self) -> WalFile {
+        WalFile { path: self.path.clone(), open: None, failed: self.failed }
+    }
 }
 
 impl WalFile {
     fn of(db_file: &Path) -> WalFile {
         let mut path = db_file.as_os_str().to_owned();
         path.push("-wal");
-        WalFile { path: path.into(), open: None }
+        WalFile { path: path.into(), open: None, failed: false }
     }
 
     /// `fdatasync` of the WAL (reopened if the file was replaced since the last call).
     pub fn sync(&mut self) -> std::io::Result<()> {
+        if self.failed {
+            return Err(std::io::Error::other("an earlier sync of the WAL failed: restart Faultline"));
+        }
+        let synced = self.sync_once();
+        self.failed = synced.is_err();
+        synced
+    }
+
+    fn sync_once(&mut self) -> std::io::Result<()> {
         use std::os::unix::fs::MetadataExt;
         let ino = std::fs::metadata(&self.path)?.ino();
         if self.open.as_ref().map(|(_, i)| *i) != Some(ino) {
@@ -198,26 +218,30 @@ impl Db {
     /// does it on a thread of its own, so that the fsync of one batch overlaps the SQL of
     /// the next (see ARCHITECTURE.md). `None`: every commit is durable when it returns.
     pub async fn dedicated_writer(&self) -> Result<(Db, Option<WalFile>)> {
-        match self {
-            // An in-memory database exists once per connection: it keeps the shared pool.
-            Db::Sqlite(pool) if pool.connect_options().get_filename().as_os_str() == ":memory:" => {
-                Ok((self.clone(), None))
-            }
-            Db::Sqlite(pool) => {
-                let options = (*pool.connect_options()).clone().synchronous(SqliteSynchronous::Normal);
-                let wal = WalFile::of(options.get_filename());
-                let pool = SqlitePoolOptions::new()
-                    .max_connections(1)
-                    .min_connections(1)
-                    .idle_timeout(None)
-                    .max_lifetime(None)
-                    .test_before_acquire(false)
-                    .connect_with(options)
-                    .await?;
-                Ok((Db::Sqlite(pool), Some(wal)))
-            }
-            Db::Postgres(_) => Ok((self.clone(), None)),
+        let Db::Sqlite(pool) = self else { return Ok((self.clone(), None)) };
+        // The WAL beside the file SQLite really opened (symlinks and relative paths resolved);
+        // none for an in-memory database or when WAL mode is not in force: then the writer
+        // keeps `synchronous=FULL`.
+        let mode: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(pool).await?;
+        let files: Vec<(i64, String, String)> = sqlx::query_as("PRAGMA database_list").fetch_all(pool).await?;
+        let main = files.into_iter().find(|(_, name, _)| name == "main").map(|(_, _, file)| file);
+        let wal = match main {
+            Some(file) if mode.eq_ignore_ascii_case("wal") && !file.is_empty() => Some(WalFile::of(Path::new(&file))),
+            _ => None,
+        };
+        let mut options = (*pool.connect_options()).clone();
+        if wal.is_some() {
+            options = options.synchronous(SqliteSynchronous::Normal);
         }
+        let own = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .test_before_acquire(false)
+            .connect_with(options)
+            .await?;
+        Ok((Db::Sqlite(own), wal))
     }
 
     /// Copies committed WAL pages back into the SQLite database file without blocking
