@@ -320,6 +320,10 @@ struct Actions {
     update: ServerAction<UpdateIssues>,
     delete: ServerAction<DeleteIssues>,
     comment: ServerAction<AddComment>,
+    /// The open menu of the action bar. Kept by the page, not the bar: the bar is built
+    /// again whenever the issue reloads (after an action, on a live update), and a menu
+    /// opened meanwhile must stay open.
+    menu: RwSignal<Option<&'static str>>,
 }
 
 #[component]
@@ -329,6 +333,7 @@ pub fn IssueDetailPage() -> impl IntoView {
         update: ServerAction::<UpdateIssues>::new(),
         delete: ServerAction::<DeleteIssues>::new(),
         comment: ServerAction::<AddComment>::new(),
+        menu: RwSignal::new(None),
     };
     // Bumped by live updates (new events, someone else's triage): the header and the sidebar
     // reload; the event being read stays as it is.
@@ -448,9 +453,8 @@ fn IssueHeader(d: IssuePage, actions: Actions) -> impl IntoView {
 /// Resolve / reopen, ignore (forever, for a while, until more events), assign, delete.
 #[component]
 fn IssueActions(issue: Issue, me: User, assignees: Vec<User>, can_delete: bool, actions: Actions) -> impl IntoView {
-    let Actions { update, delete, .. } = actions;
+    let Actions { update, delete, menu, .. } = actions;
     let id = issue.id;
-    let menu = RwSignal::new(None::<&'static str>);
     let confirm_delete = RwSignal::new(false);
     let until_events = RwSignal::new(String::from("100"));
     let busy = move || update.pending().get() || delete.pending().get();
