@@ -15,6 +15,7 @@ use crate::pages::{
     login::{LoginPage, LogoutButton},
     project::ProjectSettingsPage,
     projects::HomePage,
+    releases::ReleasesPage,
     setup::SetupPage,
     users::UsersPage,
 };
@@ -51,6 +52,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/issues") view=|| view! { <Nav/><AllIssuesPage/> }/>
                 <Route path=path!("/projects/:id") view=|| view! { <Nav/><ProjectIssuesPage/> }/>
                 <Route path=path!("/projects/:id/settings") view=|| view! { <Nav/><ProjectSettingsPage/> }/>
+                <Route path=path!("/projects/:id/releases") view=|| view! { <Nav/><ReleasesPage/> }/>
                 <ParentRoute path=path!("/issues/:id") view=|| view! { <Nav/><IssueDetailPage/> }>
                     <Route path=path!("") view=EventPanel/>
                     <Route path=path!("events/:event_id") view=EventPanel/>

@@ -31,6 +31,11 @@ pub struct Project {
     pub name: String,
     pub platform: String,
     pub created_at: i64,
+    /// The repository's web page on GitHub or GitLab (commit links, the `owner/name` that
+    /// sentry-cli's `set-commits` names).
+    pub repository_url: Option<String>,
+    /// A git clone on the Faultline host, read for release commits and blame.
+    pub repository_path: Option<String>,
 }
 
 /// A client key (DSN key) of a project. Public by design: it ends up in every app's config.
@@ -201,12 +206,18 @@ pub struct Issue {
     pub ignore_until: Option<i64>,
     /// ... or once `event_count` reaches this.
     pub ignore_until_count: Option<i64>,
+    /// While resolved "in the next release": the release that was the project's latest then
+    /// (`""`: it had none). An event of a newer release reopens the issue.
+    pub resolved_in_release: Option<String>,
 }
 
 /// A triage action on one or more issues.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum IssueChange {
     Resolve,
+    /// Resolved, but only for the project's current release and older ones: an event of a
+    /// newer release reopens it as a regression.
+    ResolveInNextRelease,
     /// Back to unresolved (from resolved or ignored).
     Reopen,
     /// Ignore forever, or until `minutes` have passed, or until `events` more events came.
@@ -299,4 +310,41 @@ pub struct IssueList {
     /// More issues match than `total` says.
     pub total_capped: bool,
     pub errors: Vec<String>,
+}
+
+/// A release as the releases page lists it: what its events tell (from ingestion's counts)
+/// and what the release API registered (commits, deploys, finalize).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReleaseSummary {
+    pub version: String,
+    /// When the release first appeared: registered, or its first event, whichever came first.
+    pub created_at: i64,
+    /// Its first and last event; `None` before any event carried it.
+    pub first_event: Option<i64>,
+    pub last_event: Option<i64>,
+    /// Events stored with this release.
+    pub events: i64,
+    /// Issues first seen in this release.
+    pub new_issues: i64,
+    /// Issues that came back (regressed) in this release.
+    pub regressions: i64,
+    /// Set by `sentry-cli releases finalize`.
+    pub date_released: Option<i64>,
+    pub commit_count: i64,
+    pub deploy_count: i64,
+    /// The latest deploy: environment and when it finished.
+    pub last_deploy: Option<(String, i64)>,
+}
+
+/// A commit of a release, as `sentry-cli releases set-commits` sent it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReleaseCommit {
+    pub sha: String,
+    pub repository: Option<String>,
+    pub author_name: Option<String>,
+    pub author_email: Option<String>,
+    pub message: Option<String>,
+    pub committed_at: Option<i64>,
+    /// Changed files: path and `A`, `M` or `D`.
+    pub files: Vec<(String, String)>,
 }

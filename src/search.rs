@@ -15,6 +15,7 @@ pub const KEYS: &[&str] = &[
     "level",
     "environment",
     "release",
+    "firstRelease",
     "assigned",
     "user.email",
     "platform",
@@ -34,6 +35,8 @@ pub struct Filter {
     /// Issues seen in any of these environments / releases (empty: no condition).
     pub environments: Vec<String>,
     pub releases: Vec<String>,
+    /// Issues first seen in any of these releases (`firstRelease:`).
+    pub first_releases: Vec<String>,
     pub assigned: Option<Assigned>,
     pub user_email: Option<String>,
     pub platform: Option<String>,
@@ -177,6 +180,7 @@ fn apply(f: &mut Filter, negated: bool, key: &str, value: &str, now: i64) -> Res
         }
         "environment" | "env" => f.environments.extend(list(value)),
         "release" => f.releases.extend(list(value)),
+        "firstRelease" | "first_release" | "firstrelease" => f.first_releases.extend(list(value)),
         "assigned" | "assigned_to" | "assignee" => {
             f.assigned = Some(match value {
                 "me" | "#me" => Assigned::Me,
@@ -471,6 +475,7 @@ mod tests {
         check("age:-1h", Filter { first_seen_after: Some(NOW - HOUR), ..Default::default() });
         check("timesSeen:>100", Filter { min_events: Some(101), ..Default::default() });
         check("release:\"my app 1.0\"", Filter { releases: vec!["my app 1.0".into()], ..Default::default() });
+        check("firstRelease:shop@2.0", Filter { first_releases: vec!["shop@2.0".into()], ..Default::default() });
         check("http://example.com/x", Filter { text: vec!["http://example.com/x".into()], ..Default::default() });
         check("is:all", Filter::default());
     }

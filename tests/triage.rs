@@ -339,6 +339,70 @@ async fn actions_change_status_and_are_logged() {
 }
 
 #[tokio::test]
+async fn resolved_in_the_next_release_reopens_only_for_a_newer_release() {
+    each_db(|t| async move {
+        let w = world(&t).await;
+        let p = Some(w.project);
+        let rel = |v: &str| json!({ "release": v });
+        // Release 1.0 started two hours ago, 1.1 an hour ago.
+        send(&t, w.project, "OldError", "old", rel("shop@1.0"), 1, 2 * HOUR).await;
+        send(&t, w.project, "OneError", "one", rel("shop@1.1"), 2, HOUR).await;
+        let one = issue_id(&t, &w.admin, "OneError").await;
+        assert_eq!(triage::update(&t.db, &w.member, &[one], &IssueChange::ResolveInNextRelease).await.unwrap(), 1);
+        let issue = t.db.issue_by_id(one).await.unwrap().unwrap();
+        assert_eq!((issue.status.as_str(), issue.resolved_in_release.as_deref()), ("resolved", Some("shop@1.1")));
+
+        // Events of the current release, of an older one and without a release: still
+        // resolved, and counted.
+        send(&t, w.project, "OneError", "one", rel("shop@1.1"), 1, 0).await;
+        send(&t, w.project, "OneError", "one", rel("shop@1.0"), 1, 0).await;
+        send(&t, w.project, "OneError", "one", json!({}), 1, 0).await;
+        let issue = t.db.issue_by_id(one).await.unwrap().unwrap();
+        assert_eq!((issue.status.as_str(), issue.event_count), ("resolved", 5));
+
+        // A newer release brings it back as a regression.
+        send(&t, w.project, "OneError", "one", rel("shop@1.2"), 1, 0).await;
+        let issue = t.db.issue_by_id(one).await.unwrap().unwrap();
+        assert_eq!((issue.status.as_str(), issue.is_regression, issue.resolved_in_release), ("unresolved", true, None));
+        let kinds: Vec<String> = t.db.activity(one).await.unwrap().into_iter().map(|a| a.kind).collect();
+        assert_eq!(kinds, ["set_resolved_in_next_release", "regression"]);
+
+        // A plain resolve after a next-release one is a change; a newer release then does not
+        // matter more than any event.
+        triage::update(&t.db, &w.member, &[one], &IssueChange::ResolveInNextRelease).await.unwrap();
+        assert_eq!(t.db.issue_by_id(one).await.unwrap().unwrap().resolved_in_release.as_deref(), Some("shop@1.2"));
+        assert_eq!(triage::update(&t.db, &w.member, &[one], &IssueChange::Resolve).await.unwrap(), 1);
+        assert_eq!(t.db.issue_by_id(one).await.unwrap().unwrap().resolved_in_release, None);
+        send(&t, w.project, "OneError", "one", rel("shop@1.0"), 1, 0).await;
+        assert_eq!(t.db.issue_by_id(one).await.unwrap().unwrap().status, "unresolved");
+
+        // The releases page: events, new issues and regressions per release, newest first.
+        let releases = t.db.release_summaries(w.project).await.unwrap();
+        let row = |v: &str| releases.iter().find(|r| r.version == v).cloned().unwrap();
+        let versions: Vec<&str> = releases.iter().map(|r| r.version.as_str()).collect();
+        assert_eq!(versions, ["shop@1.2", "shop@1.1", "shop@1.0"]);
+        assert_eq!((row("shop@1.0").events, row("shop@1.0").new_issues, row("shop@1.0").regressions), (3, 1, 1));
+        assert_eq!((row("shop@1.1").events, row("shop@1.1").new_issues), (3, 1));
+        assert_eq!((row("shop@1.2").events, row("shop@1.2").new_issues, row("shop@1.2").regressions), (1, 0, 1));
+        // ... and the filters its links use.
+        assert_eq!(titles(&t, &w.member, &req(p, "is:all firstRelease:shop@1.0", Sort::LastSeen)).await.len(), 1);
+        assert_eq!(titles(&t, &w.member, &req(p, "is:all release:shop@1.2", Sort::LastSeen)).await.len(), 1);
+
+        // A project that never saw a release: any release is the next one; none is not.
+        send(&t, w.other_project, "ThreeError", "three", json!({}), 1, 0).await;
+        let three = issue_id(&t, &w.admin, "ThreeError").await;
+        triage::update(&t.db, &w.admin, &[three], &IssueChange::ResolveInNextRelease).await.unwrap();
+        assert_eq!(t.db.issue_by_id(three).await.unwrap().unwrap().resolved_in_release.as_deref(), Some(""));
+        send(&t, w.other_project, "ThreeError", "three", json!({}), 1, 0).await;
+        assert_eq!(t.db.issue_by_id(three).await.unwrap().unwrap().status, "resolved");
+        send(&t, w.other_project, "ThreeError", "three", rel("intranet@1"), 1, 0).await;
+        assert_eq!(t.db.issue_by_id(three).await.unwrap().unwrap().status, "unresolved");
+        t
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn trend_scores_follow_the_hour_and_counts_stop_at_max_hits() {
     each_db(|t| async move {
         let w = world(&t).await;

@@ -216,7 +216,7 @@ struct Changes {
 }
 
 /// Reads Sentry's update body: `status` (`resolved`, `unresolved`, `ignored`; also
-/// `resolvedInNextRelease`), `statusDetails` (`ignoreDuration` in minutes, `ignoreCount`),
+/// `resolvedInNextRelease`), `statusDetails` (`inNextRelease`, `ignoreDuration` in minutes, `ignoreCount`),
 /// `assignedTo` (`user:ID`, an id, an e-mail, `""` or `null`). Other fields are ignored.
 async fn parse_changes(db: &Db, body: &[u8]) -> Result<Changes, ApiError> {
     let v: Value = if body.iter().all(u8::is_ascii_whitespace) {
@@ -237,9 +237,13 @@ async fn parse_changes(db: &Db, body: &[u8]) -> Result<Changes, ApiError> {
     let status = match obj.get("status") {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) => Some(match s.as_str() {
-            "resolved" | "resolvedInNextRelease" | "resolvedInUpcomingRelease" => {
-                ("resolved", IssueChange::Resolve, json!({}))
+            "resolvedInNextRelease" | "resolvedInUpcomingRelease" => {
+                ("resolved", IssueChange::ResolveInNextRelease, json!({"inNextRelease": true}))
             }
+            "resolved" if details.and_then(|d| d.get("inNextRelease")).and_then(Value::as_bool) == Some(true) => {
+                ("resolved", IssueChange::ResolveInNextRelease, json!({"inNextRelease": true}))
+            }
+            "resolved" => ("resolved", IssueChange::Resolve, json!({})),
             "unresolved" => ("unresolved", IssueChange::Reopen, json!({})),
             "ignored" | "muted" | "archived" => {
                 let (minutes, events) = (number("ignoreDuration")?, number("ignoreCount")?);

@@ -11,6 +11,7 @@
 mod events;
 mod issues;
 mod projects;
+pub mod releases;
 pub mod serialize;
 
 use std::collections::HashMap;
@@ -19,7 +20,7 @@ use axum::extract::{FromRequestParts, Path};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{any, get, MethodRouter};
+use axum::routing::{any, get, post, MethodRouter};
 use axum::{Json, Router};
 
 use crate::error::AppError;
@@ -41,6 +42,16 @@ pub fn router(state: AppState) -> Router {
             get(issues::list).put(issues::bulk_update).delete(issues::bulk_delete),
         ),
         ("/api/0/projects/{org}/{project}/events/{event_id}/", get(events::project_event)),
+        ("/api/0/projects/{org}/{project}/releases/", get(releases::project_list)),
+        ("/api/0/organizations/{org}/repos/", get(releases::repos)),
+        ("/api/0/organizations/{org}/releases/", post(releases::create)),
+        ("/api/0/organizations/{org}/releases/{version}/", get(releases::detail).put(releases::update)),
+        ("/api/0/organizations/{org}/releases/{version}/previous-with-commits/", get(releases::previous_with_commits)),
+        ("/api/0/organizations/{org}/releases/{version}/commits/", get(releases::commits)),
+        (
+            "/api/0/organizations/{org}/releases/{version}/deploys/",
+            get(releases::deploys).post(releases::create_deploy),
+        ),
         ("/api/0/issues/{id}/", get(issues::detail).put(issues::update).delete(issues::delete)),
         ("/api/0/issues/{id}/events/", get(events::list)),
         ("/api/0/issues/{id}/events/{event_id}/", get(events::issue_event)),
@@ -247,7 +258,7 @@ pub fn param<'a>(params: &'a HashMap<String, String>, key: &str) -> &'a str {
 }
 
 /// Whether `wanted` (a slug or an id, as Sentry's URLs accept both) names the organization.
-fn is_org(project: &Project, wanted: &str) -> bool {
+pub(crate) fn is_org(project: &Project, wanted: &str) -> bool {
     project.org_slug == wanted || project.org_id.to_string() == wanted
 }
 

@@ -11,8 +11,9 @@ use std::collections::HashSet;
 use serde_json::{json, Map, Value};
 
 use crate::grouping;
-use crate::model::{Activity, EventRow, Issue, Org, Project, User};
+use crate::model::{Activity, EventRow, Issue, Org, Project, ReleaseCommit, ReleaseSummary, User};
 use crate::protocol::event::{parse_timestamp, summary_tags};
+use crate::store::releases::{Deploy, Release};
 use crate::store::{events::FullEvent, issues::TagValueRow};
 
 const DAY_MS: i64 = 24 * 3_600_000;
@@ -174,10 +175,13 @@ pub fn issue(i: &Issue, cx: &IssueContext) -> Value {
     })
 }
 
-/// `statusDetails`: empty unless ignored with a condition (`ignoreUntil`, `ignoreCount`:
+/// `statusDetails`: `inNextRelease` while resolved in the next release; empty unless ignored with a condition (`ignoreUntil`, `ignoreCount`:
 /// the events still to come before the issue is back).
 pub fn status_details(i: &Issue) -> Value {
     let mut m = Map::new();
+    if i.status == "resolved" && i.resolved_in_release.is_some() {
+        m.insert("inNextRelease".into(), json!(true));
+    }
     if i.status == "ignored" {
         if let Some(until) = i.ignore_until {
             m.insert("ignoreUntil".into(), json!(iso(until)));
@@ -307,6 +311,86 @@ pub fn release(version: &str, p: &Project, seen: Option<(i64, i64)>) -> Value {
         "authors": [],
         "data": {},
         "projects": [{"id": p.id.to_string(), "slug": p.slug, "name": p.name, "platform": p.platform}],
+    })
+}
+
+/// One project's part of a registered release: the project, its release row, what the
+/// releases page knows of it (events, new issues), its latest deploy and commit.
+pub struct ReleasePart<'a> {
+    pub project: &'a Project,
+    pub release: &'a Release,
+    pub summary: Option<&'a ReleaseSummary>,
+    pub last_deploy: Option<&'a Deploy>,
+    pub last_commit: Option<&'a ReleaseCommit>,
+}
+
+/// A registered release as the release API answers (`OrganizationReleaseSerializer`),
+/// summed over its projects (`parts` is not empty).
+pub fn registered_release(parts: &[ReleasePart]) -> Value {
+    let first = &parts[0];
+    let r = first.release;
+    let min = |f: &dyn Fn(&ReleasePart) -> Option<i64>| parts.iter().filter_map(f).min();
+    let max = |f: &dyn Fn(&ReleasePart) -> Option<i64>| parts.iter().filter_map(f).max();
+    let created = min(&|p| Some(p.release.created_at)).unwrap_or(r.created_at);
+    let released = max(&|p| p.release.date_released);
+    let first_event = min(&|p| p.summary.and_then(|s| s.first_event));
+    let last_event = max(&|p| p.summary.and_then(|s| s.last_event));
+    let reference = parts.iter().find_map(|p| p.release.ref_commit.clone());
+    let last_deploy = parts.iter().filter_map(|p| p.last_deploy).max_by_key(|d| (d.date_finished, d.id)).map(deploy);
+    let last_commit = parts.iter().find_map(|p| p.last_commit).map(commit);
+    json!({
+        "id": r.id,
+        "version": r.version,
+        "shortVersion": short_version(&r.version),
+        "status": "open",
+        "ref": reference,
+        "url": parts.iter().find_map(|p| p.release.url.clone()),
+        "dateCreated": iso(created),
+        "dateReleased": released.map(iso),
+        "dateStarted": null,
+        "firstEvent": first_event.map(iso),
+        "lastEvent": last_event.map(iso),
+        "newGroups": parts.iter().filter_map(|p| p.summary.map(|s| s.new_issues)).sum::<i64>(),
+        "commitCount": parts.iter().map(|p| p.release.commit_count).max().unwrap_or(0),
+        "deployCount": parts.iter().map(|p| p.release.deploy_count).sum::<i64>(),
+        "lastCommit": last_commit,
+        "lastDeploy": last_deploy,
+        "authors": [],
+        "owner": null,
+        "data": {},
+        "versionInfo": null,
+        "projects": parts.iter().map(|p| json!({
+            "id": p.project.id,
+            "slug": p.project.slug,
+            "name": p.project.name,
+            "platform": p.project.platform,
+            "platforms": [p.project.platform],
+            "newGroups": p.summary.map(|s| s.new_issues).unwrap_or(0),
+            "hasHealthData": false,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// A deploy (`DeploySerializer`).
+pub fn deploy(d: &Deploy) -> Value {
+    json!({
+        "id": d.id.to_string(),
+        "environment": d.environment,
+        "name": d.name,
+        "url": d.url,
+        "dateStarted": d.date_started.map(iso),
+        "dateFinished": iso(d.date_finished),
+    })
+}
+
+/// A commit of a release (`CommitSerializer`).
+pub fn commit(c: &ReleaseCommit) -> Value {
+    json!({
+        "id": c.sha,
+        "message": c.message,
+        "dateCreated": c.committed_at.map(iso),
+        "repository": c.repository.as_ref().map(|name| json!({"name": name})),
+        "author": c.author_email.as_ref().map(|email| json!({"name": c.author_name, "email": email})),
     })
 }
 

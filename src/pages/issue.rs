@@ -411,6 +411,13 @@ fn IssueHeader(d: IssuePage, actions: Actions) -> impl IntoView {
             {release.map(|r| view! { <span class="release" title="Release"><LongText text=r limit=40/></span> })}
         }
     };
+    let resolved_in = (issue.status == "resolved").then(|| issue.resolved_in_release.clone()).flatten().map(|r| {
+        if r.is_empty() {
+            "in the next release".to_string()
+        } else {
+            format!("in the release after {r}")
+        }
+    });
     let ignored_until = (issue.status == "ignored")
         .then(|| match (issue.ignore_until, issue.ignore_until_count) {
             (Some(t), _) => Some(format!("until {}", format_time(t))),
@@ -432,6 +439,7 @@ fn IssueHeader(d: IssuePage, actions: Actions) -> impl IntoView {
                         <span class=format!("level level-{}", issue.level)>{issue.level.clone()}</span>
                         <span class=status_class data-testid="issue-status">{issue.status.clone()}</span>
                         {ignored_until.map(|u| view! { <span class="muted small">{u}</span> })}
+                        {resolved_in.map(|u| view! { <span class="muted small" data-testid="resolved-in"><LongText text=u limit=60/></span> })}
                         {issue.is_regression.then(|| view! { <span class="badge off">"regression"</span> })}
                         <span class="culprit muted"><LongText text=issue.culprit.clone() limit=200/></span>
                     </div>
@@ -480,9 +488,20 @@ fn IssueActions(issue: Issue, me: User, assignees: Vec<User>, can_delete: bool, 
         .into_any()
     } else {
         view! {
-            <button type="button" class="primary" data-shortcut="resolve" disabled=busy on:click=move |_| change(IssueChange::Resolve)>
-                "Resolve"<kbd>"r"</kbd>
-            </button>
+            <div class="menu split">
+                <button type="button" class="primary" data-shortcut="resolve" disabled=busy on:click=move |_| change(IssueChange::Resolve)>
+                    "Resolve"<kbd>"r"</kbd>
+                </button>
+                <button type="button" class="primary caret" aria-label="Resolve in a release" aria-haspopup="menu"
+                    aria-expanded=move || (menu.get() == Some("resolve")).to_string()
+                    on:click=move |_| toggle_menu("resolve")>"▾"</button>
+                {move || (menu.get() == Some("resolve")).then(|| view! {
+                    <ul role="menu" data-testid="resolve-menu">
+                        <li><button type="button" title="Stays resolved for events of the current release and older ones"
+                            on:click=move |_| change(IssueChange::ResolveInNextRelease)>"In the next release"</button></li>
+                    </ul>
+                })}
+            </div>
             {(status == "ignored").then(|| view! {
                 <button type="button" data-shortcut="reopen" disabled=busy on:click=move |_| change(IssueChange::Reopen)>
                     "Stop ignoring"<kbd>"u"</kbd>
@@ -771,6 +790,7 @@ fn activity_text(kind: &str) -> String {
         "first_seen" => "saw it first".into(),
         "regression" => "marked it a regression".into(),
         "set_resolved" => "resolved it".into(),
+        "set_resolved_in_next_release" => "resolved it in the next release".into(),
         "set_unresolved" => "reopened it".into(),
         "set_ignored" => "ignored it".into(),
         "unignored" => "brought it back from ignored".into(),

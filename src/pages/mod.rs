@@ -9,5 +9,6 @@ pub mod issues;
 pub mod login;
 pub mod project;
 pub mod projects;
+pub mod releases;
 pub mod setup;
 pub mod users;

@@ -57,6 +57,38 @@ pub async fn add_key(project_id: i64, label: String) -> Result<(), AppError> {
     Ok(())
 }
 
+/// Links the project to its repository: a GitHub or GitLab web URL (commit links, the name
+/// sentry-cli's `set-commits --commit` uses) and a git clone on this host. Empty: unlinked.
+#[server(prefix = "/_fn", endpoint = "set_repository")]
+pub async fn set_repository(project_id: i64, url: String, path: String) -> Result<(), AppError> {
+    crate::pages::guard::require_project_admin(project_id).await?;
+    let url = url.trim().trim_end_matches('/');
+    let path = path.trim();
+    if !(url.is_empty() || url.starts_with("https://") || url.starts_with("http://")) {
+        return Err(AppError::Invalid("The repository URL starts with https:// (or http://).".into()));
+    }
+    if !url.is_empty() && crate::api::releases::repository_name(url).is_none() {
+        return Err(AppError::Invalid(
+            "The repository URL names the repository: https://github.com/OWNER/NAME.".into(),
+        ));
+    }
+    if !path.is_empty() {
+        let p = std::path::Path::new(path);
+        if !p.is_absolute() {
+            return Err(AppError::Invalid("The clone's path is absolute: /srv/git/shop.".into()));
+        }
+        if !(p.join(".git").exists() || p.join("HEAD").is_file()) {
+            return Err(AppError::Invalid(format!("{path} is not a git repository on this host.")));
+        }
+    }
+    let some = |s: &str| (!s.is_empty()).then(|| s.to_string());
+    crate::pages::guard::state()
+        .db
+        .set_project_repository(project_id, some(url).as_deref(), some(path).as_deref())
+        .await?;
+    Ok(())
+}
+
 #[server(prefix = "/_fn", endpoint = "rotate_key")]
 pub async fn rotate_key(project_id: i64, key_id: i64) -> Result<(), AppError> {
     crate::pages::guard::require_project_admin(project_id).await?;
@@ -100,8 +132,10 @@ pub fn ProjectSettingsPage() -> impl IntoView {
     let toggle = ServerAction::<SetKeyActive>::new();
     let grant = ServerAction::<GrantAccess>::new();
     let revoke = ServerAction::<RevokeAccess>::new();
+    let repository = ServerAction::<SetRepository>::new();
     let changes = move || {
         (
+            repository.version().get(),
             add.version().get(),
             rotate.version().get(),
             toggle.version().get(),
@@ -124,7 +158,7 @@ pub fn ProjectSettingsPage() -> impl IntoView {
                             view! {
                                 <Title text=format!("{} · Settings · Faultline", s.project.name)/>
                                 <h1>{s.project.name.clone()}<span class="slug">{format!("{}/{}", s.project.org_slug, s.project.slug)}</span></h1>
-                                <nav class="subnav"><a href=format!("/projects/{pid}")>"Issues"</a><span class="current">"Settings"</span></nav>
+                                <nav class="subnav"><a href=format!("/projects/{pid}")>"Issues"</a><a href=format!("/projects/{pid}/releases")>"Releases"</a><span class="current">"Settings"</span></nav>
                                 <section class="card">
                                     <h2>"Send errors to this project"</h2>
                                     {match first_dsn {
@@ -174,6 +208,31 @@ pub fn ProjectSettingsPage() -> impl IntoView {
                                     <ActionError action=rotate/>
                                     <ActionError action=toggle/>
                                     <ActionError action=add/>
+                                </section>
+                                <section class="card" data-testid="repository">
+                                    <h2>"Repository"</h2>
+                                    <p class="muted">
+                                        "Where the code lives: the web page of the repository on GitHub or GitLab (for commit links, and the "
+                                        <code>"OWNER/NAME"</code>" that "<code>"sentry-cli releases set-commits --commit"</code>
+                                        " names), and a git clone on the Faultline host."
+                                    </p>
+                                    {if is_admin {
+                                        view! {
+                                            <ActionForm action=repository attr:class="row">
+                                                <input type="hidden" name="project_id" value=pid/>
+                                                <label>"Web URL"<input type="url" name="url" placeholder="https://github.com/acme/shop"
+                                                    value=s.project.repository_url.clone().unwrap_or_default()/></label>
+                                                <label>"Clone on this host"<input type="text" name="path" placeholder="/srv/git/shop"
+                                                    value=s.project.repository_path.clone().unwrap_or_default()/></label>
+                                                <button type="submit">"Save"</button>
+                                            </ActionForm>
+                                            <ActionError action=repository/>
+                                        }.into_any()
+                                    } else {
+                                        view! {
+                                            <p>{s.project.repository_url.clone().unwrap_or_else(|| "Not linked.".into())}</p>
+                                        }.into_any()
+                                    }}
                                 </section>
                                 {is_admin.then(|| view! {
                                     <section class="card">

@@ -125,6 +125,20 @@ fn typed_rows(rows: usize, types: &[&str]) -> String {
     s
 }
 
+/// Whether an event of release `version` reopens an issue resolved in the release after
+/// `base`: a release is newer when it is another one than `base` and its events started
+/// later, or it was never seen before. `first` holds the first-seen times known before this
+/// batch. With no base release (`""`: the project had none), every release is newer.
+fn is_newer_release(version: &str, base: &str, first: &HashMap<String, i64>) -> bool {
+    if version == base {
+        return false;
+    }
+    match (first.get(version), first.get(base)) {
+        (None, _) | (_, None) => true,
+        (Some(v), Some(b)) => v > b,
+    }
+}
+
 impl Db {
     /// The client key with this public part, with its project's ingestion settings.
     pub async fn ingest_key(&self, public_key: &str) -> Result<Option<IngestKey>> {
@@ -179,6 +193,8 @@ impl Db {
             // 1. The issue of every grouping key: the known keys in one query per project and
             //    chunk, the new ones created (rare: once per issue).
             let mut issue_of: HashMap<(i64, &str), (i64, bool)> = HashMap::new();
+            // Issues resolved "in the next release": issue → the release they were resolved in.
+            let mut held: HashMap<i64, String> = HashMap::new();
             let mut by_project: BTreeMap<i64, Vec<&str>> = BTreeMap::new();
             for &(project_id, hash) in groups.keys() {
                 by_project.entry(project_id).or_default().push(hash);
@@ -186,17 +202,23 @@ impl Db {
             for (&project_id, hashes) in &by_project {
                 for chunk in hashes.chunks(ROW_CHUNK) {
                     let sql = format!(
-                        "SELECT hash, issue_id FROM groupings WHERE project_id = $1 AND hash IN ({})",
+                        "SELECT g.hash, g.issue_id, CASE WHEN i.status = 'resolved' THEN i.resolved_in_release END \
+                         FROM groupings g JOIN issues i ON i.id = g.issue_id \
+                         WHERE g.project_id = $1 AND g.hash IN ({})",
                         list(2, chunk.len())
                     );
-                    let mut q = sqlx::query_as::<_, (String, i64)>(&sql).bind(project_id);
+                    let mut q = sqlx::query_as::<_, (String, i64, Option<String>)>(&sql).bind(project_id);
                     for hash in chunk {
                         q = q.bind(*hash);
                     }
-                    let known: HashMap<String, i64> = q.fetch_all(&mut *tx).await?.into_iter().collect();
+                    let known: HashMap<String, (i64, Option<String>)> =
+                        q.fetch_all(&mut *tx).await?.into_iter().map(|(h, id, r)| (h, (id, r))).collect();
                     for hash in chunk {
-                        if let Some(&id) = known.get(*hash) {
-                            issue_of.insert((project_id, *hash), (id, false));
+                        if let Some((id, resolved_in)) = known.get(*hash) {
+                            issue_of.insert((project_id, *hash), (*id, false));
+                            if let Some(r) = resolved_in {
+                                held.insert(*id, r.clone());
+                            }
                         }
                     }
                 }
@@ -369,13 +391,52 @@ impl Db {
                     q.fetch_all(&mut *tx).await?;
                 }
             }
+            // An issue resolved in the next release stays resolved unless an event of a newer
+            // release came.
+            let stay: HashSet<i64> = if held.is_empty() {
+                HashSet::new()
+            } else {
+                let mut releases: BTreeMap<i64, (i64, BTreeSet<&str>)> = BTreeMap::new();
+                for &i in &stored {
+                    let e = &events[i];
+                    let issue = issue_of[&(e.project_id, e.grouping.hash.as_str())].0;
+                    if held.contains_key(&issue) {
+                        let r = releases.entry(issue).or_insert_with(|| (e.project_id, BTreeSet::new()));
+                        if let Some(v) = &e.release {
+                            r.1.insert(v.as_str());
+                        }
+                    }
+                }
+                let mut stay = HashSet::new();
+                for (issue, (project_id, seen)) in &releases {
+                    let base = held[issue].as_str();
+                    let mut names: Vec<&str> = seen.iter().copied().collect();
+                    names.push(base);
+                    let sql = format!(
+                        "SELECT value, first_seen FROM project_tag_values \
+                         WHERE project_id = $1 AND key = 'release' AND value IN ({})",
+                        list(2, names.len())
+                    );
+                    let mut q = sqlx::query_as::<_, (String, i64)>(&sql).bind(*project_id);
+                    for n in &names {
+                        q = q.bind(*n);
+                    }
+                    let first: HashMap<String, i64> = q.fetch_all(&mut *tx).await?.into_iter().collect();
+                    if !seen.iter().any(|v| is_newer_release(v, base, &first)) {
+                        stay.insert(*issue);
+                    }
+                }
+                stay
+            };
+            let reopen_rows: Vec<(i64, &IssueDelta)> =
+                rows.iter().filter(|(id, _)| !stay.contains(id)).copied().collect();
             let mut reopened: Vec<(i64, bool)> = Vec::new();
-            for chunk in rows.chunks(ROW_CHUNK) {
+            for chunk in reopen_rows.chunks(ROW_CHUNK) {
                 let now_param = chunk.len() * 2 + 1;
                 let sql = format!(
                     "WITH d (issue, n) AS (VALUES {}) \
                      UPDATE issues SET status = 'unresolved', is_regression = (status = 'resolved'), \
-                     resolved_at = NULL, ignore_until = NULL, ignore_until_count = NULL \
+                     resolved_at = NULL, ignore_until = NULL, ignore_until_count = NULL, resolved_in_release = NULL \
                      FROM d WHERE issues.id = d.issue AND (status = 'resolved' OR (status = 'ignored' AND \
                      (ignore_until <= ${now_param} OR event_count + d.n >= ignore_until_count))) \
                      RETURNING id, is_regression",

@@ -11,7 +11,7 @@ pub(super) const ISSUE_SELECT: &str =
     "SELECT i.id, i.project_id, i.title, i.culprit, i.kind, i.exception_type, i.exception_value, i.level, \
      i.platform, i.status, i.is_regression, i.event_count, i.user_count, i.first_seen, i.last_seen, \
      i.first_release, i.last_release, i.assignee_id, a.email AS assignee_email, i.ignore_until, \
-     i.ignore_until_count FROM issues i LEFT JOIN users a ON a.id = i.assignee_id";
+     i.ignore_until_count, i.resolved_in_release FROM issues i LEFT JOIN users a ON a.id = i.assignee_id";
 
 /// One `issue_tag_values` row.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]

@@ -11,6 +11,7 @@ pub mod ingest;
 pub mod issues;
 pub mod payload;
 mod projects;
+pub mod releases;
 mod sessions;
 pub mod triage;
 

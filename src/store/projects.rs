@@ -3,7 +3,8 @@
 use super::{conflict, now_ms, on_db, Db, Result, StoreError};
 use crate::model::{Member, Org, Project, ProjectKey, Role, User};
 
-const PROJECT_SELECT: &str = "SELECT p.id, p.org_id, o.slug AS org_slug, p.slug, p.name, p.platform, p.created_at \
+const PROJECT_SELECT: &str = "SELECT p.id, p.org_id, o.slug AS org_slug, p.slug, p.name, p.platform, p.created_at, \
+                              p.repository_url, p.repository_path \
                               FROM projects p JOIN organizations o ON o.id = p.org_id";
 const KEY_COLUMNS: &str = "id, project_id, public_key, label, is_active, created_at";
 
@@ -43,6 +44,22 @@ impl Db {
     }
 
     /// Creates a project with one active client key, in one transaction.
+    /// Links a project to its repository (web URL, local clone path); `None` unlinks.
+    pub async fn set_project_repository(&self, project_id: i64, url: Option<&str>, path: Option<&str>) -> Result<()> {
+        let sql = "UPDATE projects SET repository_url = $1, repository_path = $2 WHERE id = $3";
+        let done = on_db!(self, |pool| sqlx::query(sql)
+            .bind(url)
+            .bind(path)
+            .bind(project_id)
+            .execute(pool)
+            .await?
+            .rows_affected());
+        if done == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
     pub async fn create_project(
         &self,
         org_id: i64,

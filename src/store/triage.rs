@@ -140,6 +140,9 @@ fn conditions(q: &IssueQuery, sql: &mut Sql) -> Vec<String> {
             ));
         }
     }
+    if !f.first_releases.is_empty() {
+        c.push(format!("i.first_release IN ({})", sql.texts(&f.first_releases)));
+    }
     if let Some(email) = &f.user_email {
         c.push(format!(
             "i.id IN (SELECT issue_id FROM issue_tag_values WHERE key = 'user.email' AND value = {})",
@@ -414,15 +417,30 @@ impl Db {
             IssueChange::Resolve => (
                 format!(
                     "status = 'resolved', resolved_at = {}, is_regression = FALSE, ignore_until = NULL, \
-                     ignore_until_count = NULL",
+                     ignore_until_count = NULL, resolved_in_release = NULL",
                     sql.int(now)
                 ),
-                "status <> 'resolved'".to_string(),
+                "(status <> 'resolved' OR resolved_in_release IS NOT NULL)".to_string(),
                 "set_resolved",
                 serde_json::json!({}),
             ),
+            // The project's latest release: the one whose events started last.
+            IssueChange::ResolveInNextRelease => (
+                format!(
+                    "status = 'resolved', resolved_at = {}, is_regression = FALSE, ignore_until = NULL, \
+                     ignore_until_count = NULL, resolved_in_release = COALESCE((SELECT r.value FROM \
+                     project_tag_values r WHERE r.project_id = issues.project_id AND r.key = 'release' \
+                     ORDER BY r.first_seen DESC, r.value DESC LIMIT 1), '')",
+                    sql.int(now)
+                ),
+                "(status <> 'resolved' OR resolved_in_release IS NULL)".to_string(),
+                "set_resolved_in_next_release",
+                serde_json::json!({}),
+            ),
             IssueChange::Reopen => (
-                "status = 'unresolved', resolved_at = NULL, ignore_until = NULL, ignore_until_count = NULL".into(),
+                "status = 'unresolved', resolved_at = NULL, ignore_until = NULL, ignore_until_count = NULL, \
+                 resolved_in_release = NULL"
+                    .into(),
                 "status <> 'unresolved'".into(),
                 "set_unresolved",
                 serde_json::json!({}),
@@ -438,7 +456,8 @@ impl Db {
                 };
                 (
                     format!(
-                        "status = 'ignored', resolved_at = NULL, ignore_until = {until}, ignore_until_count = {count}"
+                        "status = 'ignored', resolved_at = NULL, ignore_until = {until}, ignore_until_count = {count}, \
+                         resolved_in_release = NULL"
                     ),
                     "1 = 1".into(),
                     "set_ignored",
