@@ -33,6 +33,8 @@ pub mod server;
 #[cfg(feature = "ssr")]
 pub mod store;
 #[cfg(feature = "ssr")]
+pub mod suspects;
+#[cfg(feature = "ssr")]
 pub mod triage;
 
 #[cfg(feature = "hydrate")]

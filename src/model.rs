@@ -348,3 +348,33 @@ pub struct ReleaseCommit {
     /// Changed files: path and `A`, `M` or `D`.
     pub files: Vec<(String, String)>,
 }
+
+/// A commit that likely caused an issue (see `suspects`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SuspectCommit {
+    pub sha: String,
+    pub author_name: Option<String>,
+    pub author_email: Option<String>,
+    /// Epoch ms.
+    pub committed_at: Option<i64>,
+    /// The first line of its message.
+    pub message: Option<String>,
+    /// The repository file (and line) of the frame it explains.
+    pub file: String,
+    pub line: Option<u32>,
+    /// On GitHub or GitLab, when the project's repository URL is set.
+    pub commit_url: Option<String>,
+    pub file_url: Option<String>,
+    /// `blame` (it last changed the frame's line) or `release` (a commit of the event's
+    /// release that touched the frame's file).
+    pub via: String,
+}
+
+/// An issue's suspect commits, best first, or why there are none.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Suspects {
+    pub commits: Vec<SuspectCommit>,
+    pub note: Option<String>,
+    /// The server's clock when they were found (epoch ms), for "2 days ago".
+    pub now: i64,
+}

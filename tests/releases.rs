@@ -172,3 +172,137 @@ async fn sentry_cli_releases_commits_and_deploys() {
     })
     .await;
 }
+
+/// Stores one Python event of `shop` raised in `shop/views.py` line 2 (`checkout`), called
+/// from `shop/cart.py` line 2, through the real pipeline; returns its event id.
+async fn send_error(t: &TestDb, project: i64, release: Option<&str>) -> String {
+    use faultline::protocol::event::Context;
+    let now = faultline::store::now_ms();
+    let mut ev = serde_json::json!({
+        "platform": "python",
+        "level": "error",
+        "timestamp": now as f64 / 1000.0,
+        "exception": {"values": [{"type": "ZeroDivisionError", "value": "division by zero", "stacktrace": {"frames": [
+            {"module": "django.core", "function": "handle", "filename": "django/core/handlers.py", "lineno": 50, "in_app": false},
+            {"module": "shop.cart", "function": "total", "filename": "shop/cart.py",
+             "abs_path": "/srv/shop/shop/cart.py", "lineno": 2, "in_app": true},
+            {"module": "shop.views", "function": "checkout", "filename": "shop/views.py",
+             "abs_path": "/srv/shop/shop/views.py", "lineno": 2, "in_app": true},
+        ]}}]},
+    });
+    if let Some(r) = release {
+        ev["release"] = serde_json::json!(r);
+    }
+    let ctx = Context { event_id: None, received_ms: now, sent_at_ms: None, client_ip: None };
+    let event = faultline::ingest::prepare_event(ev, ctx, project, now).unwrap();
+    let id = event.event_id.clone();
+    t.db.write_batch(&[event], &[], &[]).await.unwrap();
+    id
+}
+
+/// Suspect commits from the blame of a real clone, and from a release's commits without
+/// one; the issue page's data and Sentry's `committers` endpoint.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn suspect_commits_from_blame_and_release_commits() {
+    each_db(|t: TestDb| async move {
+        let base = common::start_server(&t).await;
+        let db = &t.db;
+        let org = db.create_org("acme", "Acme").await.unwrap();
+        let (shop, _) = db.create_project(org.id, "shop", "Shop", "python").await.unwrap();
+        let user = db.create_user("dev@example.com", "x", true).await.unwrap();
+        let (token, digest) = faultline::auth::new_api_token();
+        db.create_api_token(user.id, &digest, "ci").await.unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let shas = repository(dir.path());
+
+        // Without a linked clone: nothing to blame, and the reason.
+        send_error(&t, shop.id, None).await;
+        let issue = db.project_issues(shop.id, 1).await.unwrap().remove(0);
+        let found = faultline::suspects::find(db, &issue, &shop, 5).await.unwrap();
+        assert!(found.commits.is_empty());
+        assert!(found.note.unwrap().contains("git clone"));
+
+        // With the clone: the commit that last changed the raising line first (Ada's third
+        // commit), then the caller's line (Linus's).
+        db.set_project_repository(shop.id, Some("https://github.com/acme/shop"), Some(dir.path().to_str().unwrap()))
+            .await
+            .unwrap();
+        let shop = db.project_by_id(shop.id).await.unwrap().unwrap();
+        let found = faultline::suspects::find(db, &issue, &shop, 5).await.unwrap();
+        let got: Vec<(&str, Option<&str>, &str, Option<u32>)> = found
+            .commits
+            .iter()
+            .map(|c| (c.sha.as_str(), c.author_email.as_deref(), c.file.as_str(), c.line))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (shas[2].as_str(), Some("ada@example.com"), "shop/views.py", Some(2)),
+                (shas[1].as_str(), Some("linus@example.com"), "shop/cart.py", Some(2)),
+            ]
+        );
+        let top = &found.commits[0];
+        assert_eq!(top.message.as_deref(), Some("Change 2: shop/views.py"));
+        assert_eq!(
+            top.commit_url.as_deref(),
+            Some(format!("https://github.com/acme/shop/commit/{}", shas[2]).as_str())
+        );
+        assert_eq!(
+            top.file_url.as_deref(),
+            Some(format!("https://github.com/acme/shop/blob/{}/shop/views.py#L2", shas[2]).as_str())
+        );
+        assert_eq!(top.via, "blame");
+
+        // Blame at the release's commit: at the first commit, line 2 of views.py was Ada's
+        // first commit (and cart.py did not exist).
+        db.upsert_release(shop.id, "shop@0.1", None, None).await.unwrap();
+        let r = db.release(shop.id, "shop@0.1").await.unwrap().unwrap();
+        let reference = Some(("acme/shop".to_string(), shas[0].clone(), None));
+        db.update_release(r.id, &faultline::store::releases::ReleaseUpdate { reference, ..Default::default() })
+            .await
+            .unwrap();
+        let event_id = send_error(&t, shop.id, Some("shop@0.1")).await;
+        let found = faultline::suspects::find(db, &issue, &shop, 5).await.unwrap();
+        let got: Vec<&str> = found.commits.iter().map(|c| c.sha.as_str()).collect();
+        assert_eq!(got, [shas[0].as_str()]);
+
+        // Sentry's committers endpoint, for that event.
+        let url = format!("{base}/api/0/projects/acme/shop/events/{event_id}/committers/");
+        let res = reqwest::Client::new().get(&url).bearer_auth(&token).send().await.unwrap();
+        assert_eq!(res.status(), 200);
+        let body: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(body["committers"][0]["author"]["email"], "ada@example.com");
+        assert_eq!(body["committers"][0]["commits"][0]["id"], shas[0].as_str());
+        assert_eq!(body["committers"][0]["commits"][0]["suspectCommitType"], "via SCM integration");
+        let res = reqwest::Client::new().get(&url).send().await.unwrap();
+        assert_eq!(res.status(), 401);
+
+        // No clone, but the release's commits (set-commits) touched the frame's file.
+        db.set_project_repository(shop.id, None, None).await.unwrap();
+        let shop = db.project_by_id(shop.id).await.unwrap().unwrap();
+        let commit = faultline::model::ReleaseCommit {
+            sha: "c0ffee".repeat(6) + "c0ff",
+            repository: Some("acme/shop".into()),
+            author_name: Some("Grace".into()),
+            author_email: Some("grace@example.com".into()),
+            message: Some("Rework the cart\n\nDetails".into()),
+            committed_at: Some(faultline::store::now_ms() - 60_000),
+            files: vec![("shop/cart.py".into(), "M".into())],
+        };
+        db.update_release(
+            r.id,
+            &faultline::store::releases::ReleaseUpdate { commits: Some(vec![commit]), ..Default::default() },
+        )
+        .await
+        .unwrap();
+        let found = faultline::suspects::find(db, &issue, &shop, 5).await.unwrap();
+        assert_eq!(found.commits.len(), 1);
+        assert_eq!(
+            (found.commits[0].author_email.as_deref(), found.commits[0].file.as_str(), found.commits[0].via.as_str()),
+            (Some("grace@example.com"), "shop/cart.py", "release")
+        );
+        assert_eq!(found.commits[0].message.as_deref(), Some("Rework the cart"));
+        t
+    })
+    .await;
+}

@@ -122,3 +122,20 @@ pub async fn project_event(
     let event = db.project_event(project.id, &id).await?.ok_or(ApiError::NotFound)?;
     detailed(db, &event, &project).await
 }
+
+/// `GET /api/0/projects/{org}/{project}/events/{event_id}/committers/`: the event's suspect
+/// commits grouped by author, as Sentry answers (`suspectCommitType` tells blame from a
+/// release's commit).
+pub async fn committers(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    Path(p): Path<HashMap<String, String>>,
+) -> Result<Json<Value>, ApiError> {
+    let db = &state.db;
+    let (project, _) = find_project(db, &user, param(&p, "org"), param(&p, "project")).await?;
+    let id = normalize_event_id(param(&p, "event_id")).ok_or(ApiError::NotFound)?;
+    let event = db.project_event(project.id, &id).await?.ok_or(ApiError::NotFound)?;
+    let issue = db.issue_by_id(event.row.issue_id).await?.ok_or(ApiError::NotFound)?;
+    let suspects = crate::suspects::for_event(db, &issue, &project, &event, 10).await?;
+    Ok(Json(serialize::committers(&suspects.commits)))
+}

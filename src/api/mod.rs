@@ -42,6 +42,7 @@ pub fn router(state: AppState) -> Router {
             get(issues::list).put(issues::bulk_update).delete(issues::bulk_delete),
         ),
         ("/api/0/projects/{org}/{project}/events/{event_id}/", get(events::project_event)),
+        ("/api/0/projects/{org}/{project}/events/{event_id}/committers/", get(events::committers)),
         ("/api/0/projects/{org}/{project}/releases/", get(releases::project_list)),
         ("/api/0/organizations/{org}/repos/", get(releases::repos)),
         ("/api/0/organizations/{org}/releases/", post(releases::create)),

@@ -11,7 +11,7 @@ use std::collections::HashSet;
 use serde_json::{json, Map, Value};
 
 use crate::grouping;
-use crate::model::{Activity, EventRow, Issue, Org, Project, ReleaseCommit, ReleaseSummary, User};
+use crate::model::{Activity, EventRow, Issue, Org, Project, ReleaseCommit, ReleaseSummary, SuspectCommit, User};
 use crate::protocol::event::{parse_timestamp, summary_tags};
 use crate::store::releases::{Deploy, Release};
 use crate::store::{events::FullEvent, issues::TagValueRow};
@@ -391,6 +391,34 @@ pub fn commit(c: &ReleaseCommit) -> Value {
         "dateCreated": c.committed_at.map(iso),
         "repository": c.repository.as_ref().map(|name| json!({"name": name})),
         "author": c.author_email.as_ref().map(|email| json!({"name": c.author_name, "email": email})),
+    })
+}
+
+/// Suspect commits grouped by author (`committers`), best first.
+pub fn committers(commits: &[SuspectCommit]) -> Value {
+    let mut out: Vec<(Option<String>, Option<String>, Vec<Value>)> = Vec::new();
+    for (rank, c) in commits.iter().enumerate() {
+        let commit = json!({
+            "id": c.sha,
+            "message": c.message,
+            "dateCreated": c.committed_at.map(iso),
+            "score": commits.len() - rank,
+            "suspectCommitType": if c.via == "release" { "via commit in release" } else { "via SCM integration" },
+            "pullRequest": null,
+            "filename": c.file,
+            "lineno": c.line,
+            "url": c.commit_url,
+        });
+        match out.iter_mut().find(|(name, email, _)| *email == c.author_email && *name == c.author_name) {
+            Some(entry) => entry.2.push(commit),
+            None => out.push((c.author_name.clone(), c.author_email.clone(), vec![commit])),
+        }
+    }
+    json!({
+        "committers": out
+            .into_iter()
+            .map(|(name, email, commits)| json!({"author": {"name": name, "email": email}, "commits": commits}))
+            .collect::<Vec<_>>(),
     })
 }
 

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::app::{load_error, ActionError, HydrationMark};
 use crate::error::AppError;
-use crate::model::{Issue, IssueChange, Project, User};
+use crate::model::{Issue, IssueChange, Project, SuspectCommit, User};
 use crate::pages::account::format_time;
 use crate::pages::actions::{AddComment, DeleteIssues, UpdateIssues};
 use crate::pages::event::{format_ago, EventBody, EventView, LongText};
@@ -106,6 +106,15 @@ pub async fn issue_detail(issue_id: i64) -> Result<IssuePage, AppError> {
     let assignees = crate::triage::assignees(db, &me, issue.project_id).await?;
     let can_delete = role == crate::model::Role::Admin;
     Ok(IssuePage { issue, project, now, hourly, daily, tags, activity, me, assignees, can_delete })
+}
+
+/// The commits that likely caused the issue (blame of its latest event's in-app frames).
+#[server(prefix = "/_fn", endpoint = "issue_suspects")]
+pub async fn issue_suspects(issue_id: i64) -> Result<crate::model::Suspects, AppError> {
+    let (_, _, issue) = require_issue(issue_id).await?;
+    let db = &crate::pages::guard::state().db;
+    let project = db.project_by_id(issue.project_id).await?.ok_or(AppError::NotFound)?;
+    Ok(crate::suspects::find(db, &issue, &project, 5).await?)
 }
 
 /// An event of the issue: `latest`, `oldest` or an event id.
@@ -382,6 +391,7 @@ pub fn IssueDetailPage() -> impl IntoView {
                     }
                 })}
             </Transition>
+            <SuspectPanel issue_id/>
             <div class="issue-layout">
                 <div class="issue-main"><Outlet/></div>
                 <aside class="issue-side">
@@ -397,6 +407,70 @@ pub fn IssueDetailPage() -> impl IntoView {
                 </aside>
             </div>
         </main>
+    }
+}
+
+/// The top suspect commit (short sha linked to GitHub/GitLab, author, date, message, the
+/// file and line it touched); the others on demand.
+#[component]
+fn SuspectPanel(issue_id: Memo<i64>) -> impl IntoView {
+    let suspects = Resource::new(move || issue_id.get(), issue_suspects);
+    let more = RwSignal::new(false);
+    view! {
+        <Transition>
+            {move || Suspend::new(async move {
+                let s = suspects.await.ok()?;
+                let now = s.now;
+                let mut commits = s.commits.into_iter();
+                let top = commits.next();
+                let rest: Vec<SuspectCommit> = commits.collect();
+                let n = rest.len();
+                Some(view! {
+                    <section class="suspects card" data-testid="suspects">
+                        <h2>"Suspect commit"</h2>
+                        {match top {
+                            Some(c) => view! { <SuspectLine c now/> }.into_any(),
+                            None => view! { <p class="muted small">{s.note.unwrap_or_default()}</p> }.into_any(),
+                        }}
+                        {(n > 0).then(|| view! {
+                            <button type="button" class="link small" on:click=move |_| more.update(|m| *m = !*m)>
+                                {move || if more.get() { "Hide the others".to_string() } else { format!("{n} more") }}
+                            </button>
+                            <Show when=move || more.get()>
+                                {rest.iter().cloned().map(|c| view! { <SuspectLine c now/> }).collect_view()}
+                            </Show>
+                        })}
+                    </section>
+                })
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn SuspectLine(c: SuspectCommit, now: i64) -> impl IntoView {
+    let short: String = c.sha.chars().take(8).collect();
+    let sha = match c.commit_url.clone() {
+        Some(url) => view! { <a class="sha" href=url rel="noopener noreferrer">{short}</a> }.into_any(),
+        None => view! { <code class="sha" title=c.sha.clone()>{short}</code> }.into_any(),
+    };
+    let place = format!("{}{}", c.file, c.line.map(|l| format!(":{l}")).unwrap_or_default());
+    let place = match c.file_url.clone() {
+        Some(url) => view! { <a href=url rel="noopener noreferrer"><LongText text=place limit=120/></a> }.into_any(),
+        None => view! { <LongText text=place limit=120/> }.into_any(),
+    };
+    let who = c.author_name.clone().or(c.author_email.clone()).unwrap_or_else(|| "unknown author".into());
+    let why = if c.via == "release" { "in the release, touched" } else { "last changed" };
+    view! {
+        <div class="suspect" data-testid="suspect" data-sha=c.sha.clone()>
+            {sha}
+            <span class="suspect-message"><LongText text=c.message.clone().unwrap_or_default() limit=200/></span>
+            <span class="muted small">
+                <span data-testid="suspect-author" title=c.author_email.clone().unwrap_or_default()><LongText text=who limit=80/></span>
+                {c.committed_at.map(|at| view! { " · "<span title=format_time(at)>{format_ago(now, at)}</span> })}
+                " · "{why}" "{place}
+            </span>
+        </div>
     }
 }
 
