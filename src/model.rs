@@ -147,37 +147,6 @@ pub fn check_new_password(password: &str) -> Result<(), String> {
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn slugs() {
-        for (name, slug) in [
-            ("Backend", "backend"),
-            ("  My Web App!! ", "my-web-app"),
-            ("ACME Corp. (EU)", "acme-corp-eu"),
-            ("---", ""),
-        ] {
-            assert_eq!(slugify(name), slug, "slugify({name:?})");
-        }
-        assert!(is_valid_slug("web-2"));
-        assert!(!is_valid_slug("Web"));
-        assert!(!is_valid_slug("-web"));
-        assert!(!is_valid_slug(""));
-    }
-
-    #[test]
-    fn emails_and_passwords() {
-        assert!(is_valid_email("a@b.c"));
-        assert!(!is_valid_email("a b@c"));
-        assert!(!is_valid_email("nobody"));
-        assert_eq!(normalize_email(" Ada@Example.COM "), "ada@example.com");
-        assert!(check_new_password("short").is_err());
-        assert!(check_new_password("long enough").is_ok());
-    }
-}
-
 /// An issue: the events of a project grouped under one key.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
@@ -377,4 +346,65 @@ pub struct Suspects {
     pub note: Option<String>,
     /// The server's clock when they were found (epoch ms), for "2 days ago".
     pub now: i64,
+}
+
+/// `https://github.com/acme/shop(.git)` → (`acme/shop`, `github`); GitLab subgroups keep
+/// their whole path.
+pub fn repository_name(url: &str) -> Option<(String, &'static str)> {
+    let rest = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
+    let (host, path) = rest.split_once('/')?;
+    let name = path.trim_end_matches('/').trim_end_matches(".git").to_string();
+    if name.is_empty() {
+        return None;
+    }
+    let provider = if host.contains("github") {
+        "github"
+    } else if host.contains("gitlab") {
+        "gitlab"
+    } else {
+        "custom"
+    };
+    Some((name, provider))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repository_names() {
+        assert_eq!(repository_name("https://github.com/acme/shop.git"), Some(("acme/shop".into(), "github")));
+        assert_eq!(
+            repository_name("https://gitlab.example.com/group/sub/app/"),
+            Some(("group/sub/app".into(), "gitlab"))
+        );
+        assert_eq!(repository_name("https://git.example.com/x"), Some(("x".into(), "custom")));
+        assert_eq!(repository_name("https://github.com/"), None);
+    }
+
+    #[test]
+    fn slugs() {
+        for (name, slug) in [
+            ("Backend", "backend"),
+            ("  My Web App!! ", "my-web-app"),
+            ("ACME Corp. (EU)", "acme-corp-eu"),
+            ("---", ""),
+        ] {
+            assert_eq!(slugify(name), slug, "slugify({name:?})");
+        }
+        assert!(is_valid_slug("web-2"));
+        assert!(!is_valid_slug("Web"));
+        assert!(!is_valid_slug("-web"));
+        assert!(!is_valid_slug(""));
+    }
+
+    #[test]
+    fn emails_and_passwords() {
+        assert!(is_valid_email("a@b.c"));
+        assert!(!is_valid_email("a b@c"));
+        assert!(!is_valid_email("nobody"));
+        assert_eq!(normalize_email(" Ada@Example.COM "), "ada@example.com");
+        assert!(check_new_password("short").is_err());
+        assert!(check_new_password("long enough").is_ok());
+    }
 }

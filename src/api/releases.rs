@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 
 use super::serialize::{self, ReleasePart};
 use super::{find_project, is_org, param, ApiError, ApiUser};
-use crate::model::{Project, ReleaseCommit, User};
+use crate::model::{repository_name, Project, ReleaseCommit, User};
 use crate::protocol::event::parse_timestamp;
 use crate::server::AppState;
 use crate::store::releases::{Release, ReleaseUpdate};
@@ -229,25 +229,6 @@ pub async fn repos(
     Ok(Json(Value::Array(out)))
 }
 
-/// `https://github.com/acme/shop(.git)` → (`acme/shop`, `github`); GitLab subgroups keep
-/// their whole path.
-pub fn repository_name(url: &str) -> Option<(String, &'static str)> {
-    let rest = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
-    let (host, path) = rest.split_once('/')?;
-    let name = path.trim_end_matches('/').trim_end_matches(".git").to_string();
-    if name.is_empty() {
-        return None;
-    }
-    let provider = if host.contains("github") {
-        "github"
-    } else if host.contains("gitlab") {
-        "gitlab"
-    } else {
-        "custom"
-    };
-    Some((name, provider))
-}
-
 /// `POST /api/0/organizations/{org}/releases/` (`sentry-cli releases new`): registers the
 /// version in each named project. 201 when it is new in one of them, else 200.
 pub async fn create(
@@ -417,17 +398,6 @@ pub async fn project_list(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn repository_names() {
-        assert_eq!(repository_name("https://github.com/acme/shop.git"), Some(("acme/shop".into(), "github")));
-        assert_eq!(
-            repository_name("https://gitlab.example.com/group/sub/app/"),
-            Some(("group/sub/app".into(), "gitlab"))
-        );
-        assert_eq!(repository_name("https://git.example.com/x"), Some(("x".into(), "custom")));
-        assert_eq!(repository_name("https://github.com/"), None);
-    }
 
     #[test]
     fn versions() {

@@ -566,7 +566,7 @@ fn IssueActions(issue: Issue, me: User, assignees: Vec<User>, can_delete: bool, 
                 <button type="button" class="primary" data-shortcut="resolve" disabled=busy on:click=move |_| change(IssueChange::Resolve)>
                     "Resolve"<kbd>"r"</kbd>
                 </button>
-                <button type="button" class="primary caret" aria-label="Resolve in a release" aria-haspopup="menu"
+                <button type="button" class="primary caret" aria-label="More ways to resolve" aria-haspopup="menu"
                     aria-expanded=move || (menu.get() == Some("resolve")).to_string()
                     on:click=move |_| toggle_menu("resolve")>"▾"</button>
                 {move || (menu.get() == Some("resolve")).then(|| view! {

@@ -67,7 +67,7 @@ pub async fn set_repository(project_id: i64, url: String, path: String) -> Resul
     if !(url.is_empty() || url.starts_with("https://") || url.starts_with("http://")) {
         return Err(AppError::Invalid("The repository URL starts with https:// (or http://).".into()));
     }
-    if !url.is_empty() && crate::api::releases::repository_name(url).is_none() {
+    if !url.is_empty() && crate::model::repository_name(url).is_none() {
         return Err(AppError::Invalid(
             "The repository URL names the repository: https://github.com/OWNER/NAME.".into(),
         ));

@@ -143,7 +143,7 @@ fn from_release(frames: &[FrameRef], commits: &[ReleaseCommit]) -> Vec<Candidate
 /// Links on GitHub (`/commit/`, `/blob/`) or GitLab (`/-/commit/`, `/-/blob/`).
 fn suspect(c: Candidate, repository_url: Option<&str>) -> SuspectCommit {
     let base = repository_url.map(|u| u.trim_end_matches('/').trim_end_matches(".git").to_string());
-    let provider = repository_url.and_then(crate::api::releases::repository_name).map(|(_, p)| p);
+    let provider = repository_url.and_then(crate::model::repository_name).map(|(_, p)| p);
     let (commit_url, file_url) = match (base, provider) {
         (Some(base), Some("github")) => (
             Some(format!("{base}/commit/{}", c.sha)),
