@@ -35,6 +35,8 @@ pub mod store;
 #[cfg(feature = "ssr")]
 pub mod suspects;
 #[cfg(feature = "ssr")]
+pub mod tracker;
+#[cfg(feature = "ssr")]
 pub mod triage;
 
 #[cfg(feature = "hydrate")]

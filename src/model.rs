@@ -367,6 +367,29 @@ pub fn repository_name(url: &str) -> Option<(String, &'static str)> {
     Some((name, provider))
 }
 
+/// A project's issue tracker as the UI shows it: never its token.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrackerInfo {
+    /// `gitlab` or `github`.
+    pub kind: String,
+    pub base_url: String,
+    /// GitLab project path or id; GitHub `owner/repo`.
+    pub target: String,
+}
+
+/// A tracker issue linked to a Faultline issue.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct IssueLink {
+    pub id: i64,
+    /// `gitlab`, `github` or `other`.
+    pub kind: String,
+    pub url: String,
+    pub number: Option<i64>,
+    pub title: Option<String>,
+    pub created_at: i64,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

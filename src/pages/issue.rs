@@ -391,6 +391,7 @@ pub fn IssueDetailPage() -> impl IntoView {
                     }
                 })}
             </Transition>
+            <crate::pages::tracker::TrackerPanel issue_id/>
             <SuspectPanel issue_id/>
             <div class="issue-layout">
                 <div class="issue-main"><Outlet/></div>

@@ -11,4 +11,5 @@ pub mod project;
 pub mod projects;
 pub mod releases;
 pub mod setup;
+pub mod tracker;
 pub mod users;

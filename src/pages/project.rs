@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::app::{load_error, ActionError, HydrationMark};
 use crate::dsn::Sdk;
 use crate::error::AppError;
-use crate::model::{Member, Project, ProjectKey, Role, User};
+use crate::model::{Member, Project, ProjectKey, Role, TrackerInfo, User};
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct KeyView {
@@ -26,6 +26,8 @@ pub struct ProjectView {
     pub members: Vec<Member>,
     /// Users that can be granted access (site administrators only).
     pub users: Vec<User>,
+    /// The issue trackers (project admins only; never their tokens).
+    pub trackers: Vec<TrackerInfo>,
 }
 
 #[server(prefix = "/_fn", endpoint = "project_settings")]
@@ -45,7 +47,8 @@ pub async fn project_settings(project_id: i64) -> Result<ProjectView, AppError> 
     // (a project admin types the e-mail of the person to add).
     let members = if role == Role::Admin { db.list_members(project_id).await? } else { vec![] };
     let users = if user.is_admin { db.list_users().await? } else { vec![] };
-    Ok(ProjectView { project, role, keys, members, users })
+    let trackers = if role == Role::Admin { db.trackers(project_id).await? } else { vec![] };
+    Ok(ProjectView { project, role, keys, members, users, trackers })
 }
 
 #[server(prefix = "/_fn", endpoint = "add_key")]
@@ -86,6 +89,31 @@ pub async fn set_repository(project_id: i64, url: String, path: String) -> Resul
         .db
         .set_project_repository(project_id, some(url).as_deref(), some(path).as_deref())
         .await?;
+    Ok(())
+}
+
+/// Saves a GitLab or GitHub tracker; an empty token keeps the saved one.
+#[server(prefix = "/_fn", endpoint = "save_tracker")]
+pub async fn save_tracker(
+    project_id: i64,
+    kind: String,
+    base_url: String,
+    target: String,
+    token: String,
+) -> Result<(), AppError> {
+    crate::pages::guard::require_project_admin(project_id).await?;
+    let (base, target) =
+        crate::tracker::check_settings(&kind, &base_url, &target).map_err(|e| AppError::Invalid(e.to_string()))?;
+    let token = token.trim();
+    let token = (!token.is_empty()).then_some(token);
+    crate::pages::guard::state().db.save_tracker(project_id, &kind, &base, &target, token).await?;
+    Ok(())
+}
+
+#[server(prefix = "/_fn", endpoint = "remove_tracker")]
+pub async fn remove_tracker(project_id: i64, kind: String) -> Result<(), AppError> {
+    crate::pages::guard::require_project_admin(project_id).await?;
+    crate::pages::guard::state().db.delete_tracker(project_id, &kind).await?;
     Ok(())
 }
 
@@ -133,8 +161,11 @@ pub fn ProjectSettingsPage() -> impl IntoView {
     let grant = ServerAction::<GrantAccess>::new();
     let revoke = ServerAction::<RevokeAccess>::new();
     let repository = ServerAction::<SetRepository>::new();
+    let tracker_save = ServerAction::<SaveTracker>::new();
+    let tracker_remove = ServerAction::<RemoveTracker>::new();
     let changes = move || {
         (
+            (tracker_save.version().get(), tracker_remove.version().get()),
             repository.version().get(),
             add.version().get(),
             rotate.version().get(),
@@ -234,6 +265,49 @@ pub fn ProjectSettingsPage() -> impl IntoView {
                                         }.into_any()
                                     }}
                                 </section>
+                                {is_admin.then(|| {
+                                    let trackers = s.trackers.clone();
+                                    view! {
+                                        <section class="card" data-testid="trackers-settings">
+                                            <h2>"Issue trackers"</h2>
+                                            <p class="muted">"Create GitLab or GitHub issues from errors. A saved token is never shown again; leave the field empty to keep it."</p>
+                                            {["gitlab", "github"].into_iter().map(|kind| {
+                                                let saved = trackers.iter().find(|t| t.kind == kind).cloned();
+                                                let (name, base_label, target_label, target_hint, default_base) = if kind == "github" {
+                                                    ("GitHub", "API URL", "Repository", "owner/repo", "https://api.github.com")
+                                                } else {
+                                                    ("GitLab", "GitLab URL", "Project", "group/project or id", "https://gitlab.com")
+                                                };
+                                                let token_hint = if saved.is_some() { "saved (leave empty to keep)" } else { "access token" };
+                                                let is_saved = saved.is_some();
+                                                let saved_base = saved.as_ref().map(|t| t.base_url.clone()).unwrap_or_default();
+                                                let saved_target = saved.as_ref().map(|t| t.target.clone()).unwrap_or_default();
+                                                view! {
+                                                    <h3>{name}{is_saved.then(|| view! { " "<span class="badge ok">"set up"</span> })}</h3>
+                                                    <ActionForm action=tracker_save attr:class="row" attr:data-tracker=kind>
+                                                        <input type="hidden" name="project_id" value=pid/>
+                                                        <input type="hidden" name="kind" value=kind/>
+                                                        <label>{base_label}<input type="url" name="base_url" placeholder=default_base
+                                                            value=saved_base/></label>
+                                                        <label>{target_label}<input type="text" name="target" placeholder=target_hint
+                                                            value=saved_target/></label>
+                                                        <label>"Token"<input type="password" name="token" autocomplete="off" placeholder=token_hint/></label>
+                                                        <button type="submit">"Save"</button>
+                                                    </ActionForm>
+                                                    {is_saved.then(|| view! {
+                                                        <ActionForm action=tracker_remove attr:class="inline">
+                                                            <input type="hidden" name="project_id" value=pid/>
+                                                            <input type="hidden" name="kind" value=kind/>
+                                                            <button type="submit" class="small">{format!("Remove {name}")}</button>
+                                                        </ActionForm>
+                                                    })}
+                                                }
+                                            }).collect_view()}
+                                            <ActionError action=tracker_save/>
+                                            <ActionError action=tracker_remove/>
+                                        </section>
+                                    }
+                                })}
                                 {is_admin.then(|| view! {
                                     <section class="card">
                                         <h2>"Access"</h2>

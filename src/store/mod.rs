@@ -13,6 +13,7 @@ pub mod payload;
 mod projects;
 pub mod releases;
 mod sessions;
+pub mod trackers;
 pub mod triage;
 
 pub use sessions::SessionStore;

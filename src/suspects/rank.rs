@@ -11,6 +11,8 @@ pub struct FrameRef {
     pub abs_path: Option<String>,
     pub line: u32,
     pub function: Option<String>,
+    /// The source line, when the SDK sent it.
+    pub context_line: Option<String>,
     /// 0 for the frame that raised, 1 for its caller, ...
     pub depth: usize,
 }
@@ -46,6 +48,7 @@ pub fn in_app_frames(event: &Value, limit: usize) -> Vec<FrameRef> {
                 abs_path: text("abs_path"),
                 line: line as u32,
                 function: text("function"),
+                context_line: f.get("context_line").and_then(Value::as_str).map(str::to_string),
                 depth: out.len(),
             };
             if !out.iter().any(|o| o.filename == frame.filename && o.line == frame.line) {
@@ -157,7 +160,14 @@ mod tests {
     use serde_json::json;
 
     fn frame(filename: &str, abs: Option<&str>) -> FrameRef {
-        FrameRef { filename: filename.into(), abs_path: abs.map(String::from), line: 1, function: None, depth: 0 }
+        FrameRef {
+            filename: filename.into(),
+            abs_path: abs.map(String::from),
+            line: 1,
+            function: None,
+            context_line: None,
+            depth: 0,
+        }
     }
 
     #[test]

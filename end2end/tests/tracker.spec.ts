@@ -1,0 +1,120 @@
+import { test, expect } from '@playwright/test';
+import { randomUUID } from 'node:crypto';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createProject, envelopeUrl, ready, signIn } from './support';
+
+// A GitLab issue from an error, in two clicks: the project's GitLab integration (a local
+// server plays GitLab and records what it gets), a refused token shown clearly with nothing
+// linked, then the issue created and linked; an existing issue linked by URL.
+test.describe.configure({ mode: 'serial' });
+
+const token = 'glpat-SECRET-123';
+const received: { path: string; token: string; body: { title: string; description: string } }[] = [];
+let gitlab: http.Server;
+let gitlabUrl = '';
+
+test.beforeAll(async () => {
+  gitlab = http.createServer((req, res) => {
+    let data = '';
+    req.on('data', (c) => (data += c));
+    req.on('end', () => {
+      const given = String(req.headers['private-token'] ?? '');
+      received.push({ path: req.url ?? '', token: given, body: JSON.parse(data || '{}') });
+      res.setHeader('content-type', 'application/json');
+      if (given !== token) {
+        res.statusCode = 401;
+        res.end('{"message":"401 Unauthorized"}');
+        return;
+      }
+      res.statusCode = 201;
+      res.end(JSON.stringify({ iid: 12, web_url: 'https://gitlab.example.com/acme/shop/-/issues/12' }));
+    });
+  });
+  await new Promise<void>((done) => gitlab.listen(0, '127.0.0.1', done));
+  gitlabUrl = `http://127.0.0.1:${(gitlab.address() as AddressInfo).port}`;
+});
+
+test.afterAll(() => gitlab.close());
+
+test('create a GitLab issue from an error, and link an existing one', async ({ page, request }) => {
+  await signIn(page);
+  const dsn = await createProject(page, 'tracked', 'python');
+  const projectUrl = new URL(page.url()).pathname;
+  const event = {
+    event_id: randomUUID().replace(/-/g, ''),
+    platform: 'python',
+    level: 'error',
+    exception: { values: [{ type: 'KeyError', value: "'sku'", stacktrace: { frames: [
+      { filename: 'shop/cart.py', function: 'add', lineno: 41, in_app: true, context_line: '    item = catalog[sku]' },
+    ] } }] },
+  };
+  const res = await request.post(envelopeUrl(dsn), {
+    data: `{}\n{"type":"event"}\n${JSON.stringify(event)}\n`,
+    headers: { 'content-type': 'text/plain' },
+  });
+  expect(res.status()).toBe(200);
+
+  // The integration, with a token GitLab will refuse.
+  await page.goto(`${projectUrl}/settings`);
+  await ready(page);
+  const form = page.locator('form[data-tracker="gitlab"]');
+  await form.getByLabel('GitLab URL').fill(gitlabUrl);
+  await form.getByLabel('Project').fill('acme/shop');
+  await form.getByLabel('Token').fill('wrong-token');
+  await form.getByRole('button', { name: 'Save' }).click();
+  await expect(page.getByTestId('trackers-settings').locator('.badge', { hasText: 'set up' })).toHaveCount(1);
+
+  // From the issue page: the prefilled form, then GitLab's refusal, and no link.
+  await page.goto(projectUrl);
+  await ready(page);
+  await page.locator('table.issues tbody tr').filter({ hasText: 'KeyError' }).locator('a.title').click();
+  await expect(page.getByTestId('event')).toBeVisible();
+  await ready(page);
+  const issueUrl = page.url();
+  await page.getByRole('button', { name: 'Create GitLab issue' }).click();
+  const draft = page.getByTestId('tracker-form');
+  await expect(draft.getByLabel('Title')).toHaveValue("KeyError: 'sku'");
+  await expect(draft.getByLabel('Description (Markdown)')).toHaveValue(/shop\/cart\.py:41 in add\n {4}item = catalog\[sku\]/);
+  await expect(draft.getByLabel('Description (Markdown)')).toHaveValue(/\[View the issue in Faultline\]\(http.*\/issues\/\d+\)/);
+  await draft.getByLabel('Title').fill('KeyError in the cart');
+  await draft.getByRole('button', { name: 'Create GitLab issue' }).click();
+  await expect(draft.getByRole('alert')).toContainText('GitLab refused the token (401 Unauthorized)');
+  await expect(page.getByTestId('tracker-link')).toHaveCount(0);
+  expect(received.at(-1)!.token).toBe('wrong-token');
+
+  // A good token (saved, never shown again), and the issue is created and linked.
+  await page.goto(`${projectUrl}/settings`);
+  await ready(page);
+  await page.locator('form[data-tracker="gitlab"]').getByLabel('Token').fill(token);
+  await page.locator('form[data-tracker="gitlab"]').getByRole('button', { name: 'Save' }).click();
+  await page.reload();
+  await ready(page);
+  expect(await page.content()).not.toContain(token);
+  await expect(page.locator('form[data-tracker="gitlab"]').getByLabel('Project')).toHaveValue('acme/shop');
+
+  await page.goto(issueUrl);
+  await ready(page);
+  await page.getByRole('button', { name: 'Create GitLab issue' }).click();
+  await page.getByTestId('tracker-form').getByRole('button', { name: 'Create GitLab issue' }).click();
+  const link = page.getByTestId('tracker-link');
+  await expect(link).toHaveText('GitLab #12');
+  await expect(link).toHaveAttribute('href', 'https://gitlab.example.com/acme/shop/-/issues/12');
+  await expect(page.getByTestId('tracker-form')).toHaveCount(0);
+  const sent = received.at(-1)!;
+  expect(sent.path).toBe('/api/v4/projects/acme%2Fshop/issues');
+  expect(sent.token).toBe(token);
+  expect(sent.body.title).toBe("KeyError: 'sku'");
+  expect(sent.body.description).toContain('shop/cart.py:41 in add');
+
+  // An existing issue, by its URL.
+  await page.getByRole('button', { name: 'Link an issue' }).click();
+  await page.getByLabel('Issue URL').fill('https://github.com/acme/shop/issues/7');
+  await page.getByRole('button', { name: 'Link', exact: true }).click();
+  await expect(page.getByTestId('tracker-link')).toHaveCount(2);
+  await expect(page.getByTestId('tracker-link').nth(1)).toHaveText('GitHub #7');
+  // They stay after a reload.
+  await page.reload();
+  await ready(page);
+  await expect(page.getByTestId('tracker-link')).toHaveCount(2);
+});
