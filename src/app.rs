@@ -10,6 +10,7 @@ use crate::error::AppError;
 use crate::model::User;
 use crate::pages::{
     account::AccountPage,
+    alerts::AlertsPage,
     issue::{EventPanel, IssueDetailPage},
     issues::{AllIssuesPage, ProjectIssuesPage},
     login::{LoginPage, LogoutButton},
@@ -53,6 +54,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/projects/:id") view=|| view! { <Nav/><ProjectIssuesPage/> }/>
                 <Route path=path!("/projects/:id/settings") view=|| view! { <Nav/><ProjectSettingsPage/> }/>
                 <Route path=path!("/projects/:id/releases") view=|| view! { <Nav/><ReleasesPage/> }/>
+                <Route path=path!("/projects/:id/alerts") view=|| view! { <Nav/><AlertsPage/> }/>
                 <ParentRoute path=path!("/issues/:id") view=|| view! { <Nav/><IssueDetailPage/> }>
                     <Route path=path!("") view=EventPanel/>
                     <Route path=path!("events/:event_id") view=EventPanel/>

@@ -9,6 +9,8 @@ pub mod pages;
 pub mod search;
 
 #[cfg(feature = "ssr")]
+pub mod alerts;
+#[cfg(feature = "ssr")]
 pub mod api;
 #[cfg(feature = "ssr")]
 pub mod auth;

@@ -390,6 +390,46 @@ pub struct IssueLink {
     pub created_at: i64,
 }
 
+/// An alert rule of a project: what fires it and where the alert goes.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct AlertRule {
+    pub id: i64,
+    pub project_id: i64,
+    /// `new_issue`, `regression`, `spike`, `events` (passes `threshold` events) or `users`.
+    pub kind: String,
+    pub threshold: Option<i64>,
+    /// Spike: events of the last 5 minutes at least `spike_factor` times the 5-minute rate of
+    /// the hour before, and at least `spike_min`.
+    pub spike_factor: Option<f64>,
+    pub spike_min: Option<i64>,
+    /// Only events of this environment / level; `None`: any.
+    pub environment: Option<String>,
+    pub level: Option<String>,
+    /// `webhook` (generic JSON) or `slack` (Slack's incoming-webhook payload).
+    pub channel: String,
+    pub target: String,
+    /// At most one alert per issue and rule in this many minutes.
+    pub interval_minutes: i64,
+    pub created_at: i64,
+}
+
+/// One alert, sent or to send.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct AlertDelivery {
+    pub id: i64,
+    pub rule_id: i64,
+    pub issue_id: Option<i64>,
+    pub reason: String,
+    /// `pending`, `sent` or `failed`.
+    pub status: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub created_at: i64,
+    pub sent_at: Option<i64>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

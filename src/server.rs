@@ -110,7 +110,8 @@ pub fn router(state: AppState, secure_cookies: bool) -> Router {
         .with_path("/")
         .with_expiry(Expiry::OnInactivity(time::Duration::days(14)));
 
-    let ingest = crate::ingest::router(crate::ingest::Ingest::new(state.db.clone(), state.trust_proxy));
+    let ingest =
+        crate::ingest::router(crate::ingest::Ingest::new(state.db.clone(), state.trust_proxy, Some(&state.public_url)));
     let api = crate::api::router(state.clone()).layer(middleware::from_fn(security_headers));
     let routes = generate_route_list(App);
     let options = state.leptos_options.clone();

@@ -50,7 +50,7 @@ pub struct Digest {
 impl Digest {
     /// Starts the writer on its own thread (and the trend refresher on the current runtime).
     /// The writer stops when every handle is dropped, after storing what is queued.
-    pub fn start(db: Db) -> Digest {
+    pub fn start(db: Db, alerts: Option<crate::alerts::Alerts>) -> Digest {
         let (jobs, rx) = mpsc::channel(QUEUE_CAPACITY);
         let counts = Arc::new(Mutex::new(HashMap::new()));
         tokio::spawn(trend_refresher(db.clone()));
@@ -71,7 +71,7 @@ impl Digest {
                         }
                     };
                     let answer = Answer::start(wal);
-                    writer(db, rx, writer_counts, answer).await
+                    writer(db, rx, writer_counts, answer, alerts).await
                 }),
                 Err(e) => tracing::error!("cannot start the writer's runtime: {e}"),
             }
@@ -199,6 +199,7 @@ async fn writer(
     mut rx: mpsc::Receiver<Job>,
     counts: Arc<Mutex<HashMap<(i64, String), i64>>>,
     mut answer: Answer,
+    alerts: Option<crate::alerts::Alerts>,
 ) {
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     loop {
@@ -217,7 +218,7 @@ async fn writer(
                 Err(_) => break,
             }
         }
-        answer.send(write(&db, std::mem::take(&mut batch), &counts).await);
+        answer.send(write(&db, std::mem::take(&mut batch), &counts, alerts.as_ref()).await);
     }
     flush_counts(&db, &counts).await;
 }
@@ -262,7 +263,12 @@ async fn flush_counts(db: &Db, counts: &Mutex<HashMap<(i64, String), i64>>) {
 
 /// Stores one batch and returns the answers to its requests. If the batch fails for good,
 /// each job is retried alone, so that one bad event cannot cost the others.
-async fn write(db: &Db, batch: Vec<Job>, counts: &Mutex<HashMap<(i64, String), i64>>) -> Vec<Reply> {
+async fn write(
+    db: &Db,
+    batch: Vec<Job>,
+    counts: &Mutex<HashMap<(i64, String), i64>>,
+    alerts: Option<&crate::alerts::Alerts>,
+) -> Vec<Reply> {
     let mut answers: Vec<Reply> = Vec::with_capacity(batch.len());
     let mut events = Vec::new();
     let mut reports = Vec::new();
@@ -286,6 +292,9 @@ async fn write(db: &Db, batch: Vec<Job>, counts: &Mutex<HashMap<(i64, String), i
     tracing::debug!(events = events.len(), micros = started.elapsed().as_micros() as u64, "batch written");
     match result {
         Ok(outcomes) => {
+            if let Some(alerts) = alerts {
+                alerts.observe(signals(&events, &outcomes));
+            }
             let mut projects: Vec<i64> = events.iter().map(|e| e.project_id).collect();
             projects.dedup();
             for p in projects {
@@ -319,6 +328,25 @@ async fn write(db: &Db, batch: Vec<Job>, counts: &Mutex<HashMap<(i64, String), i
         }
     }
     answers
+}
+
+/// What the alert engine needs of a batch's stored events (duplicates left out).
+fn signals(events: &[NewEvent], outcomes: &[Stored]) -> Vec<crate::alerts::Signal> {
+    events
+        .iter()
+        .zip(outcomes)
+        .filter_map(|(e, o)| match o {
+            Stored::Event { issue_id, new_issue, regression } => Some(crate::alerts::Signal {
+                project_id: e.project_id,
+                issue_id: *issue_id,
+                new_issue: *new_issue,
+                regression: *regression,
+                level: e.level.clone(),
+                environment: e.environment.clone(),
+            }),
+            Stored::Duplicate => None,
+        })
+        .collect()
 }
 
 pub(crate) async fn with_retries<T, F, Fut>(mut f: F) -> Result<T, StoreError>

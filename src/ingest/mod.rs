@@ -52,7 +52,9 @@ pub struct Ingest {
 
 impl Ingest {
     /// Starts the digest writer on the current runtime.
-    pub fn new(db: Db, trust_proxy: bool) -> Ingest {
+    /// Ingestion over `db`; alerts (when `public_url` is given, for their links) are
+    /// evaluated on what it stores.
+    pub fn new(db: Db, trust_proxy: bool, public_url: Option<&str>) -> Ingest {
         if matches!(db, Db::Sqlite(_)) {
             let db = db.clone();
             tokio::spawn(async move {
@@ -66,7 +68,7 @@ impl Ingest {
             });
         }
         Ingest {
-            digest: Digest::start(db.clone()),
+            digest: Digest::start(db.clone(), public_url.map(|u| crate::alerts::start(db.clone(), u.to_string()))),
             keys: Arc::new(keys::KeyCache::new(db)),
             limiter: Arc::new(ratelimit::RateLimiter::default()),
             trust_proxy,

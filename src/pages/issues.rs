@@ -525,6 +525,7 @@ fn IssueListPage(per_project: bool) -> impl IntoView {
                                     <Title text=format!("{} · Issues · Faultline", p.name)/>
                                     <h1>{p.name.clone()}<span class="slug">{format!("{}/{}", p.org_slug, p.slug)}</span></h1>
                                     <a class="settings-link" href=format!("/projects/{}/releases", p.id)>"Releases"</a>
+                                    <a class="settings-link" href=format!("/projects/{}/alerts", p.id)>"Alerts"</a>
                                     <a class="settings-link" href=format!("/projects/{}/settings", p.id)>"Settings"</a>
                                 }.into_any(),
                                 None => view! { <Title text="Issues · Faultline"/><h1>"All issues"</h1> }.into_any(),

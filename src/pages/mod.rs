@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod actions;
+pub mod alerts;
 pub mod event;
 pub mod guard;
 pub mod issue;

@@ -30,6 +30,30 @@ pub struct ProjectView {
     pub trackers: Vec<TrackerInfo>,
 }
 
+/// The heading of a project's pages (name, `org/slug`, the page in the title) and the links
+/// between them; `current` is the page shown.
+#[component]
+pub fn ProjectHeader(project: Project, current: &'static str) -> impl IntoView {
+    let pid = project.id;
+    let pages = [
+        ("Issues", String::new()),
+        ("Releases", "/releases".into()),
+        ("Alerts", "/alerts".into()),
+        ("Settings", "/settings".into()),
+    ];
+    view! {
+        <Title text=format!("{} · {current} · Faultline", project.name)/>
+        <h1>{project.name.clone()}<span class="slug">{format!("{}/{}", project.org_slug, project.slug)}</span></h1>
+        <nav class="subnav">
+            {pages.into_iter().map(|(name, path)| if name == current {
+                view! { <span class="current">{name}</span> }.into_any()
+            } else {
+                view! { <a href=format!("/projects/{pid}{path}")>{name}</a> }.into_any()
+            }).collect_view()}
+        </nav>
+    }
+}
+
 #[server(prefix = "/_fn", endpoint = "project_settings")]
 pub async fn project_settings(project_id: i64) -> Result<ProjectView, AppError> {
     use crate::pages::guard::{require_project, state};
@@ -187,9 +211,7 @@ pub fn ProjectSettingsPage() -> impl IntoView {
                             let pid = s.project.id;
                             let first_dsn = s.keys.iter().find(|k| k.key.is_active).map(|k| k.dsn.clone());
                             view! {
-                                <Title text=format!("{} · Settings · Faultline", s.project.name)/>
-                                <h1>{s.project.name.clone()}<span class="slug">{format!("{}/{}", s.project.org_slug, s.project.slug)}</span></h1>
-                                <nav class="subnav"><a href=format!("/projects/{pid}")>"Issues"</a><a href=format!("/projects/{pid}/releases")>"Releases"</a><span class="current">"Settings"</span></nav>
+                                <ProjectHeader project=s.project.clone() current="Settings"/>
                                 <section class="card">
                                     <h2>"Send errors to this project"</h2>
                                     {match first_dsn {

@@ -3,7 +3,6 @@
 //! (each a link into the filtered issue list), its commits and deploys.
 
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 use serde::{Deserialize, Serialize};
 
@@ -12,6 +11,7 @@ use crate::error::AppError;
 use crate::model::{Project, ReleaseSummary};
 use crate::pages::account::format_time;
 use crate::pages::event::{format_ago, LongText};
+use crate::pages::project::ProjectHeader;
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ReleasesView {
@@ -73,13 +73,7 @@ pub fn ReleasesPage() -> impl IntoView {
                             let pid = v.project.id;
                             let now = v.now;
                             view! {
-                                <Title text=format!("{} · Releases · Faultline", v.project.name)/>
-                                <h1>{v.project.name.clone()}<span class="slug">{format!("{}/{}", v.project.org_slug, v.project.slug)}</span></h1>
-                                <nav class="subnav">
-                                    <a href=format!("/projects/{pid}")>"Issues"</a>
-                                    <span class="current">"Releases"</span>
-                                    <a href=format!("/projects/{pid}/settings")>"Settings"</a>
-                                </nav>
+                                <ProjectHeader project=v.project.clone() current="Releases"/>
                                 {if v.releases.is_empty() {
                                     view! {
                                         <p class="muted" data-testid="no-releases">

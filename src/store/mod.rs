@@ -6,6 +6,7 @@
 //! epoch-millisecond integers, TEXT), so one SQL text serves both databases.
 
 mod accounts;
+pub mod alerts;
 pub mod events;
 pub mod ingest;
 pub mod issues;

@@ -150,7 +150,7 @@ pub async fn create_issue(t: &Tracker, title: &str, description: &str) -> Result
 }
 
 /// The innermost cause of an HTTP error (e.g. "Connection refused").
-fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+pub fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
     let mut cur: &(dyn std::error::Error + 'static) = e;
     while let Some(next) = cur.source() {
         cur = next;
