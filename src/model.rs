@@ -406,8 +406,9 @@ pub struct AlertRule {
     /// Only events of this environment / level; `None`: any.
     pub environment: Option<String>,
     pub level: Option<String>,
-    /// `webhook` (generic JSON) or `slack` (Slack's incoming-webhook payload).
+    /// `webhook` (generic JSON), `slack` (Slack's incoming-webhook payload) or `email`.
     pub channel: String,
+    /// The URL posted to, or the e-mail addresses (comma-separated).
     pub target: String,
     /// At most one alert per issue and rule in this many minutes.
     pub interval_minutes: i64,

@@ -157,3 +157,96 @@ async fn new_issues_spikes_regressions_and_thresholds_alert_once() {
     })
     .await;
 }
+
+/// A local mail relay: takes every message (the SMTP dialogue, no TLS) and keeps its text.
+async fn smtp_sink() -> (u16, Arc<Mutex<Vec<(Vec<String>, String)>>>) {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let mails = Arc::new(Mutex::new(Vec::new()));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let store = mails.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else { return };
+            let store = store.clone();
+            tokio::spawn(async move {
+                let (read, mut write) = stream.into_split();
+                let mut lines = BufReader::new(read).lines();
+                write.write_all(b"220 sink ESMTP\r\n").await.unwrap();
+                let (mut rcpt, mut data, mut in_data) = (Vec::new(), String::new(), false);
+                while let Ok(Some(line)) = lines.next_line().await {
+                    if in_data {
+                        if line == "." {
+                            in_data = false;
+                            store.lock().unwrap().push((std::mem::take(&mut rcpt), std::mem::take(&mut data)));
+                            write.write_all(b"250 queued\r\n").await.unwrap();
+                        } else {
+                            data.push_str(&line);
+                            data.push('\n');
+                        }
+                        continue;
+                    }
+                    let reply: &[u8] = match line.get(..4).unwrap_or("") {
+                        "EHLO" => b"250-sink\r\n250 8BITMIME\r\n",
+                        "MAIL" => b"250 ok\r\n",
+                        "RCPT" => {
+                            rcpt.push(line.trim_start_matches("RCPT TO:").trim_matches(['<', '>']).to_string());
+                            b"250 ok\r\n"
+                        }
+                        "DATA" => {
+                            in_data = true;
+                            b"354 go ahead\r\n"
+                        }
+                        "QUIT" => {
+                            write.write_all(b"221 bye\r\n").await.unwrap();
+                            return;
+                        }
+                        _ => b"502 unknown\r\n",
+                    };
+                    write.write_all(reply).await.unwrap();
+                }
+            });
+        }
+    });
+    (port, mails)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn email_alerts_reach_the_mail_relay() {
+    let (port, mails) = smtp_sink().await;
+    // Read by the servers this test starts (alerts::start).
+    std::env::set_var("FAULTLINE_SMTP_URL", format!("smtp://127.0.0.1:{port}"));
+    std::env::set_var("FAULTLINE_SMTP_FROM", "faultline@example.com");
+    each_db(|t: TestDb| {
+        let mails = mails.clone();
+        async move {
+            let base = common::start_server(&t).await;
+            let db = &t.db;
+            let org = db.create_org("acme", "Acme").await.unwrap();
+            let (p, key) = db.create_project(org.id, "shop", "Shop", "python").await.unwrap();
+            let mut r = rule(p.id, "new_issue", "ops@example.com, dev@example.com".into());
+            r.channel = "email".into();
+            db.create_alert_rule(&r).await.unwrap();
+            let before = mails.lock().unwrap().len();
+            send(&base, p.id, &key.public_key, "MailError", "production").await;
+            until("the e-mail", || mails.lock().unwrap().len() == before + 1).await;
+            let (to, text) = mails.lock().unwrap().last().cloned().unwrap();
+            assert_eq!(to, ["ops@example.com", "dev@example.com"]);
+            assert!(text.contains("Subject: [Faultline] New issue in Shop: MailError: boom\n"), "{text}");
+            assert!(text.contains("From: Faultline <faultline@example.com>\n"), "{text}");
+            assert!(text.contains(&format!("{base}/issues/")), "{text}");
+            // The log says sent (recorded right after the relay took it).
+            let mut log = Vec::new();
+            for _ in 0..50 {
+                log = db.alert_deliveries(p.id, 10).await.unwrap();
+                if log.first().is_some_and(|d| d.status == "sent") {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            assert_eq!((log.len(), log[0].status.as_str()), (1, "sent"));
+            t
+        }
+    })
+    .await;
+}

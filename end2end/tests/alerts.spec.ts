@@ -38,7 +38,7 @@ test('a new-issue rule posts to a webhook, and the log shows it', async ({ page,
 
   const form = page.getByTestId('new-rule');
   await form.getByLabel('When').selectOption('events');
-  await form.getByLabel('URL').fill(hookUrl);
+  await form.getByLabel('URL or addresses').fill(hookUrl);
   await form.getByRole('button', { name: 'Add rule' }).click();
   await expect(page.getByRole('alert')).toContainText('Give N');
   await form.getByLabel('When').selectOption('new_issue');

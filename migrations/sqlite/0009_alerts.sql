@@ -11,8 +11,8 @@ CREATE TABLE alert_rules (
     spike_min         INTEGER,                    -- ... and >= this many events
     environment       TEXT,                       -- only events of this environment; NULL: any
     level             TEXT,                       -- only events of this level; NULL: any
-    channel           TEXT    NOT NULL,           -- 'webhook' (generic JSON) or 'slack'
-    target            TEXT    NOT NULL,           -- the URL posted to
+    channel           TEXT    NOT NULL,           -- 'webhook' (generic JSON), 'slack' or 'email'
+    target            TEXT    NOT NULL,           -- the URL posted to, or e-mail addresses
     interval_minutes  INTEGER NOT NULL,           -- at most one alert per issue per interval
     created_at        INTEGER NOT NULL
 );

@@ -11,6 +11,7 @@
 //! share of the events.
 
 pub mod rule;
+pub mod smtp;
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
@@ -52,7 +53,7 @@ impl Alerts {
 pub fn start(db: Db, public_url: String) -> Alerts {
     let (tx, rx) = mpsc::channel(1024);
     tokio::spawn(engine(db.clone(), public_url, rx));
-    tokio::spawn(deliver(db));
+    tokio::spawn(deliver(db, smtp::Smtp::from_env()));
     Alerts { tx }
 }
 
@@ -172,7 +173,7 @@ async fn fire(db: &Db, public_url: &str, r: &AlertRule, issue_id: i64, now: i64)
 }
 
 /// Posts due alerts, every second; a failure is retried with backoff, then given up.
-async fn deliver(db: Db) {
+async fn deliver(db: Db, smtp: Option<smtp::Smtp>) {
     let client = match reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
         .user_agent(concat!("Faultline/", env!("CARGO_PKG_VERSION")))
@@ -194,12 +195,20 @@ async fn deliver(db: Db) {
             if !db.lease_alert(&d, now + 60_000).await.unwrap_or(false) {
                 continue;
             }
-            let sent =
-                client.post(&d.target).header("content-type", "application/json").body(d.payload.clone()).send().await;
-            let error = match sent {
-                Ok(res) if res.status().is_success() => None,
-                Ok(res) => Some(format!("HTTP {}", res.status())),
-                Err(e) => Some(format!("could not send: {}", crate::tracker::root_cause(&e))),
+            let error = if d.channel == "email" {
+                send_mail(smtp.as_ref(), &d).await.err()
+            } else {
+                let sent = client
+                    .post(&d.target)
+                    .header("content-type", "application/json")
+                    .body(d.payload.clone())
+                    .send()
+                    .await;
+                match sent {
+                    Ok(res) if res.status().is_success() => None,
+                    Ok(res) => Some(format!("HTTP {}", res.status())),
+                    Err(e) => Some(format!("could not send: {}", crate::tracker::root_cause(&e))),
+                }
             };
             let retry_at = error.as_ref().and_then(|_| rule::backoff_ms(d.attempts + 1)).map(|ms| now_ms() + ms);
             if let Err(e) = db.record_alert_attempt(d.id, error.is_none(), error.as_deref(), retry_at).await {
@@ -207,4 +216,13 @@ async fn deliver(db: Db) {
             }
         }
     }
+}
+
+/// An e-mail alert: the payload's `subject` and `text` to each address of the target.
+async fn send_mail(smtp: Option<&smtp::Smtp>, d: &crate::store::alerts::DueDelivery) -> Result<(), String> {
+    let smtp = smtp.ok_or("e-mail is not set up: set FAULTLINE_SMTP_URL")?;
+    let payload: serde_json::Value = serde_json::from_str(&d.payload).map_err(|e| e.to_string())?;
+    let to: Vec<String> = d.target.split(',').map(|a| a.trim().to_string()).filter(|a| !a.is_empty()).collect();
+    let field = |k: &str| payload.get(k).and_then(|v| v.as_str()).unwrap_or("").to_string();
+    smtp.send(&to, &field("subject"), &field("text")).await
 }

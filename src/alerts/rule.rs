@@ -91,6 +91,13 @@ fn slack_escape(s: &str) -> String {
 pub fn payload(rule: &AlertRule, reason: &str, issue: &Issue, project_name: &str, url: &str, now: i64) -> Value {
     let what = reason_text(reason, rule);
     match rule.channel.as_str() {
+        "email" => json!({
+            "subject": format!("[Faultline] {what} in {project_name}: {}", issue.title),
+            "text": format!(
+                "{what} in {project_name}\n\n{}\n{}\n\nLevel: {} · status: {}\nEvents: {} · users: {}\n\n{url}\n",
+                issue.title, issue.culprit, issue.level, issue.status, issue.event_count, issue.user_count,
+            ),
+        }),
         "slack" => json!({
             "text": format!(
                 "[Faultline] {what} in {}: <{url}|{}>\n{} · {} events · {} users",

@@ -87,12 +87,22 @@ pub async fn add_alert_rule(
                 .ok_or_else(|| bad("The spike factor is a number, at least 1."))?,
         ),
     };
-    if !matches!(channel.as_str(), "webhook" | "slack") {
-        return Err(bad("Deliver to a webhook or to Slack."));
-    }
     let target = target.trim();
-    if !(target.starts_with("https://") || target.starts_with("http://")) || target.chars().any(char::is_whitespace) {
-        return Err(bad("The webhook URL starts with https://."));
+    match channel.as_str() {
+        "webhook" | "slack" => {
+            if !(target.starts_with("https://") || target.starts_with("http://"))
+                || target.chars().any(char::is_whitespace)
+            {
+                return Err(bad("The webhook URL starts with https://."));
+            }
+        }
+        "email" => {
+            let addresses: Vec<&str> = target.split(',').map(str::trim).collect();
+            if addresses.is_empty() || !addresses.iter().all(|a| crate::alerts::smtp::is_address(a)) {
+                return Err(bad("Give one or more e-mail addresses, separated by commas."));
+            }
+        }
+        _ => return Err(bad("Deliver to a webhook, to Slack or by e-mail.")),
     }
     let level = level.trim().to_lowercase();
     if !level.is_empty() && !matches!(level.as_str(), "fatal" | "error" | "warning" | "info" | "debug") {
@@ -180,7 +190,7 @@ pub fn AlertsPage() -> impl IntoView {
                                                     {v.rules.clone().into_iter().map(|r| view! {
                                                         <tr data-rule=r.id>
                                                             <td>{describe(&r)}</td>
-                                                            <td>{if r.channel == "slack" { "Slack: " } else { "Webhook: " }}<code>{r.target.clone()}</code></td>
+                                                            <td>{match r.channel.as_str() { "slack" => "Slack: ", "email" => "E-mail: ", _ => "Webhook: " }}<code>{r.target.clone()}</code></td>
                                                             <td>{format!("once per issue every {} min", r.interval_minutes)}</td>
                                                             <td>{can_edit.then(|| view! {
                                                                 <ActionForm action=remove attr:class="inline">
@@ -210,8 +220,9 @@ pub fn AlertsPage() -> impl IntoView {
                                             <label>"Send to"<select name="channel">
                                                 <option value="webhook">"Webhook (JSON)"</option>
                                                 <option value="slack">"Slack (incoming webhook)"</option>
+                                                <option value="email">"E-mail"</option>
                                             </select></label>
-                                            <label>"URL"<input type="url" name="target" required placeholder="https://hooks.slack.com/services/…"/></label>
+                                            <label>"URL or addresses"<input type="text" name="target" required placeholder="https://hooks.slack.com/services/… or ops@example.com"/></label>
                                             <label>"At most every (min)"<input type="number" name="interval_minutes" min="1" placeholder="60"/></label>
                                             <button type="submit" class="primary">"Add rule"</button>
                                         </ActionForm>

@@ -12,6 +12,7 @@ const DELIVERY_COLUMNS: &str = "id, rule_id, issue_id, reason, status, attempts,
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct DueDelivery {
     pub id: i64,
+    pub channel: String,
     pub target: String,
     pub payload: String,
     pub attempts: i64,
@@ -87,7 +88,7 @@ impl Db {
 
     /// Pending deliveries whose time has come, oldest first.
     pub async fn due_alerts(&self, now: i64, limit: i64) -> Result<Vec<DueDelivery>> {
-        let sql = "SELECT d.id, r.target, d.payload, d.attempts, d.next_attempt_at FROM alert_deliveries d \
+        let sql = "SELECT d.id, r.channel, r.target, d.payload, d.attempts, d.next_attempt_at FROM alert_deliveries d \
                    JOIN alert_rules r ON r.id = d.rule_id \
                    WHERE d.status = 'pending' AND d.next_attempt_at <= $1 ORDER BY d.next_attempt_at, d.id LIMIT $2";
         Ok(on_db!(self, |pool| sqlx::query_as::<_, DueDelivery>(sql).bind(now).bind(limit).fetch_all(pool).await?))
