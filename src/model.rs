@@ -269,6 +269,17 @@ pub struct IssueItem {
     pub is_spiking: bool,
 }
 
+/// An hour of a project's events-per-hour chart.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HourBar {
+    /// Hours since the epoch (UTC).
+    pub hour: i64,
+    pub events: i64,
+    /// The hour spiked: as an issue's "spiking" badge judges it, at least 10 events and 3
+    /// times the hourly rate of the 23 hours before.
+    pub spike: bool,
+}
+
 /// One page of the issue list, with what the query box did not understand.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IssueList {

@@ -5,7 +5,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use crate::error::AppError;
-use crate::model::{IssueChange, IssueItem, IssueList, Project, Role, StatsPeriod, User};
+use crate::model::{HourBar, IssueChange, IssueItem, IssueList, Project, Role, StatsPeriod, User};
 use crate::search::{self, Sort};
 use crate::store::triage::{hour_of, IssueQuery};
 use crate::store::{now_ms, Db};
@@ -104,6 +104,29 @@ pub fn is_spiking(hours: &[(i64, i64)], this_hour: i64) -> bool {
     let recent: i64 = hours.iter().filter(|(h, _)| *h == this_hour).map(|(_, c)| c).sum();
     let before: i64 = hours.iter().filter(|(h, _)| *h < this_hour && *h >= this_hour - 23).map(|(_, c)| c).sum();
     recent >= 10 && recent * 23 >= 3 * before.max(1)
+}
+
+/// Hours a project's chart shows.
+pub const CHART_HOURS: i64 = 48;
+
+/// A project's events per hour, the last [`CHART_HOURS`] ending with `this_hour`, from its
+/// hourly counts (which should start 23 hours earlier, so that the first bars can be judged
+/// spikes too).
+pub fn hourly_chart(hours: &[(i64, i64)], this_hour: i64) -> Vec<HourBar> {
+    let counts: HashMap<i64, i64> = hours.iter().copied().collect();
+    (this_hour - CHART_HOURS + 1..=this_hour)
+        .map(|hour| HourBar { hour, events: counts.get(&hour).copied().unwrap_or(0), spike: is_spiking(hours, hour) })
+        .collect()
+}
+
+/// A project's events per hour for its chart, if the user may see the project.
+pub async fn project_chart(db: &Db, user: &User, project_id: i64) -> Result<Vec<HourBar>, AppError> {
+    if db.project_role(user, project_id).await?.is_none() {
+        return Err(AppError::NotFound);
+    }
+    let this_hour = hour_of(now_ms());
+    let hours = db.project_hourly(project_id, this_hour - CHART_HOURS + 1 - 23).await?;
+    Ok(hourly_chart(&hours, this_hour))
 }
 
 /// The issues' projects, checked: each issue must exist in a project the user may see, and
@@ -207,5 +230,20 @@ mod tests {
         assert!(is_spiking(&[(now - 5, 10), (now, 12)], now));
         assert!(!is_spiking(&[(now - 5, 200), (now, 12)], now));
         assert!(is_spiking(&[(now, 10)], now));
+    }
+
+    #[test]
+    fn a_project_chart_marks_its_spikes() {
+        let now = 1000;
+        let mut hours: Vec<(i64, i64)> = (now - 70..now - 3).map(|h| (h, 2)).collect();
+        hours.push((now - 3, 40));
+        hours.push((now, 5));
+        let bars = hourly_chart(&hours, now);
+        assert_eq!(bars.len(), CHART_HOURS as usize);
+        assert_eq!((bars[0].hour, bars[47].hour), (now - 47, now));
+        assert_eq!((bars[44].events, bars[44].spike), (40, true));
+        assert_eq!((bars[45].events, bars[45].spike), (0, false));
+        assert_eq!((bars[47].events, bars[47].spike), (5, false));
+        assert_eq!(bars.iter().filter(|b| b.spike).count(), 1);
     }
 }

@@ -122,22 +122,33 @@ async fn trackers_keep_their_tokens_and_issues_their_links() {
         db.delete_tracker(p.id, "gitlab").await.unwrap();
         assert!(db.tracker(p.id, "gitlab").await.unwrap().is_none());
 
-        // Links: the same URL twice is one link.
+        // Links: the same URL twice is one link; one tracker issue links to several issues.
         let now = faultline::store::now_ms();
-        let ev = json!({"platform": "python", "level": "error", "message": "boom", "timestamp": now as f64 / 1000.0});
         let ctx =
             faultline::protocol::event::Context { event_id: None, received_ms: now, sent_at_ms: None, client_ip: None };
-        let event = faultline::ingest::prepare_event(ev, ctx, p.id, now).unwrap();
-        db.write_batch(&[event], &[], &[]).await.unwrap();
-        let issue = db.project_issues(p.id, 1).await.unwrap().remove(0);
+        let events: Vec<_> = ["boom", "bang"]
+            .iter()
+            .map(|m| {
+                let ev =
+                    json!({"platform": "python", "level": "error", "message": m, "timestamp": now as f64 / 1000.0});
+                faultline::ingest::prepare_event(ev, ctx.clone(), p.id, now).unwrap()
+            })
+            .collect();
+        db.write_batch(&events, &[], &[]).await.unwrap();
+        let issues = db.project_issues(p.id, 10).await.unwrap();
+        assert_eq!(issues.len(), 2);
+        let (a, b) = (issues[0].id, issues[1].id);
         let url = "https://gitlab.com/group/app/-/issues/12";
-        db.add_issue_link(issue.id, "gitlab", url, Some(12), Some("boom"), None).await.unwrap();
-        db.add_issue_link(issue.id, "gitlab", url, Some(12), Some("boom"), None).await.unwrap();
-        let links = db.issue_links(issue.id).await.unwrap();
+        db.add_issue_links(&[a], "gitlab", url, Some(12), Some("boom"), None).await.unwrap();
+        db.add_issue_links(&[a, b], "gitlab", url, Some(12), Some("boom"), None).await.unwrap();
+        let links = db.issue_links(a).await.unwrap();
         assert_eq!(links.len(), 1);
         assert_eq!((links[0].number, links[0].url.as_str()), (Some(12), url));
-        db.delete_issue_link(issue.id, links[0].id).await.unwrap();
-        assert!(db.issue_links(issue.id).await.unwrap().is_empty());
+        assert_eq!(db.issue_links(b).await.unwrap().len(), 1);
+        // Removing it from one issue leaves the other's.
+        db.delete_issue_link(a, links[0].id).await.unwrap();
+        assert!(db.issue_links(a).await.unwrap().is_empty());
+        assert_eq!(db.issue_links(b).await.unwrap().len(), 1);
         t
     })
     .await;

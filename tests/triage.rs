@@ -455,3 +455,37 @@ async fn trend_order(t: &TestDb, user: &User) -> Vec<String> {
     let got = titles(t, user, &req(None, "", Sort::Trend)).await;
     got.iter().map(|s| s.split(':').next().unwrap().to_string()).collect()
 }
+
+#[tokio::test]
+async fn the_project_chart_counts_events_per_hour_and_marks_spikes() {
+    each_db(|t| async move {
+        let w = world(&t).await;
+        // Two events a day ago, three hours of a steady trickle, then a burst this hour
+        // over two issues; another project's events stay out.
+        send(&t, w.project, "SlowError", "slow", json!({}), 2, 24 * HOUR).await;
+        for age in 1..4 {
+            send(&t, w.project, "SlowError", "slow", json!({}), 1, age * HOUR).await;
+        }
+        send(&t, w.project, "BurstError", "burst", json!({}), 25, 0).await;
+        send(&t, w.project, "SlowError", "slow", json!({}), 5, 0).await;
+        send(&t, w.other_project, "OtherError", "other", json!({}), 7, 0).await;
+
+        let bars = triage::project_chart(&t.db, &w.member, w.project).await.unwrap();
+        assert_eq!(bars.len(), triage::CHART_HOURS as usize);
+        let now = bars.last().unwrap();
+        assert_eq!((now.events, now.spike), (30, true));
+        let ago = |h: usize| &bars[bars.len() - 1 - h];
+        assert_eq!((ago(1).events, ago(2).events, ago(3).events), (1, 1, 1));
+        assert!(!ago(1).spike);
+        assert_eq!(ago(24).events, 2);
+        assert_eq!(bars.iter().map(|b| b.events).sum::<i64>(), 35);
+
+        // Only for those who may see the project.
+        assert!(matches!(
+            triage::project_chart(&t.db, &w.outsider, w.project).await,
+            Err(faultline::error::AppError::NotFound)
+        ));
+        t
+    })
+    .await;
+}

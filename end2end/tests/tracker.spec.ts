@@ -5,12 +5,15 @@ import type { AddressInfo } from 'node:net';
 import { createProject, envelopeUrl, ready, signIn } from './support';
 
 // A GitLab issue from an error, in two clicks: the project's GitLab integration (a local
-// server plays GitLab and records what it gets), a refused token shown clearly with nothing
-// linked, then the issue created and linked; an existing issue linked by URL.
+// server plays GitLab and GitHub and records what it gets), a refused token shown clearly
+// with nothing linked, then the issue created and linked; an existing issue linked by URL.
+// Then one GitHub issue for a selection in the issue list, linked to each selected issue,
+// and a link removed from one of them.
 test.describe.configure({ mode: 'serial' });
 
 const token = 'glpat-SECRET-123';
-const received: { path: string; token: string; body: { title: string; description: string } }[] = [];
+const githubToken = 'ghp_SECRET_456';
+const received: { path: string; token: string; body: { title: string; description: string; body?: string } }[] = [];
 let gitlab: http.Server;
 let gitlabUrl = '';
 
@@ -19,9 +22,22 @@ test.beforeAll(async () => {
     let data = '';
     req.on('data', (c) => (data += c));
     req.on('end', () => {
+      res.setHeader('content-type', 'application/json');
+      if ((req.url ?? '').startsWith('/repos/')) {
+        // GitHub: POST /repos/:owner/:repo/issues with a bearer token.
+        const bearer = String(req.headers['authorization'] ?? '');
+        received.push({ path: req.url ?? '', token: bearer, body: JSON.parse(data || '{}') });
+        if (bearer !== `Bearer ${githubToken}`) {
+          res.statusCode = 401;
+          res.end('{"message":"Bad credentials"}');
+          return;
+        }
+        res.statusCode = 201;
+        res.end(JSON.stringify({ number: 34, html_url: 'https://github.com/acme/shop/issues/34' }));
+        return;
+      }
       const given = String(req.headers['private-token'] ?? '');
       received.push({ path: req.url ?? '', token: given, body: JSON.parse(data || '{}') });
-      res.setHeader('content-type', 'application/json');
       if (given !== token) {
         res.statusCode = 401;
         res.end('{"message":"401 Unauthorized"}');
@@ -117,4 +133,88 @@ test('create a GitLab issue from an error, and link an existing one', async ({ p
   await page.reload();
   await ready(page);
   await expect(page.getByTestId('tracker-link')).toHaveCount(2);
+});
+
+test('one GitHub issue for a selection of errors, and a link removed', async ({ page, request }) => {
+  await signIn(page);
+  const dsn = await createProject(page, 'selected', 'python');
+  const projectUrl = new URL(page.url()).pathname;
+  for (const [type, fn] of [['TypeError', 'total'], ['ValueError', 'parse'], ['IndexError', 'first']]) {
+    const event = {
+      event_id: randomUUID().replace(/-/g, ''),
+      platform: 'python',
+      level: 'error',
+      exception: { values: [{ type, value: `bad ${fn}`, stacktrace: { frames: [
+        { filename: `shop/${fn}.py`, function: fn, lineno: 3, in_app: true, context_line: `    return ${fn}(x)` },
+      ] } }] },
+    };
+    const res = await request.post(envelopeUrl(dsn), {
+      data: `{}\n{"type":"event"}\n${JSON.stringify(event)}\n`,
+      headers: { 'content-type': 'text/plain' },
+    });
+    expect(res.status()).toBe(200);
+  }
+
+  await page.goto(`${projectUrl}/settings`);
+  await ready(page);
+  const form = page.locator('form[data-tracker="github"]');
+  await form.getByLabel('API URL').fill(gitlabUrl);
+  await form.getByLabel('Repository').fill('acme/shop');
+  await form.getByLabel('Token').fill(githubToken);
+  await form.getByRole('button', { name: 'Save' }).click();
+  await expect(page.getByTestId('trackers-settings').locator('.badge', { hasText: 'set up' })).toHaveCount(1);
+
+  // The project's overview chart: 48 hours, this hour's bar holds the three events.
+  await page.goto(projectUrl);
+  await ready(page);
+  const chart = page.getByTestId('project-chart');
+  await expect(chart.locator('rect')).toHaveCount(48);
+  await expect(chart.locator('rect').last()).toHaveAttribute('data-events', '3');
+  await expect(chart).toContainText('3 in the last 24 hours');
+
+  // Two of the three, in one GitHub issue.
+  const row = (text: string) => page.locator('table.issues tbody tr').filter({ hasText: text });
+  const bulk = page.locator('.bulk');
+  await expect(bulk.getByRole('button', { name: 'Create GitHub issue' })).toBeDisabled();
+  await row('TypeError').getByRole('checkbox').check();
+  await row('ValueError').getByRole('checkbox').check();
+  await bulk.getByRole('button', { name: 'Create GitHub issue' }).click();
+  const draft = page.getByTestId('tracker-form');
+  await expect(draft.getByRole('heading')).toHaveText('New GitHub issue for 2 issues');
+  await expect(draft.getByLabel('Title')).toHaveValue(/^2 errors in selected: (TypeError: bad total|ValueError: bad parse)$/);
+  const description = draft.getByLabel('Description (Markdown)');
+  await expect(description).toHaveValue(/^2 errors in `selected`\n/);
+  await expect(description).toHaveValue(/### 1\. `/);
+  await expect(description).toHaveValue(/shop\/total\.py:3 in total/);
+  await expect(description).toHaveValue(/shop\/parse\.py:3 in parse/);
+  await expect(description).not.toHaveValue(/IndexError/);
+  await draft.getByRole('button', { name: 'Create GitHub issue' }).click();
+  await expect(page.getByTestId('linked')).toHaveText('GitHub #34 is linked to 2 issues.');
+  await expect(page.getByTestId('tracker-form')).toHaveCount(0);
+  const sent = received.at(-1)!;
+  expect(sent.path).toBe('/repos/acme/shop/issues');
+  expect(sent.token).toBe(`Bearer ${githubToken}`);
+  expect(sent.body.body).toContain('shop/parse.py:3 in parse');
+
+  // Each selected issue shows the link; removing it from one leaves the other's.
+  await row('TypeError').locator('a.title').click();
+  await ready(page);
+  await expect(page.getByTestId('tracker-link')).toHaveText('GitHub #34');
+  await page.getByRole('button', { name: 'Unlink GitHub #34' }).click();
+  await expect(page.getByTestId('tracker-link')).toHaveCount(0);
+  await page.reload();
+  await ready(page);
+  await expect(page.getByTestId('trackers')).toBeVisible();
+  await expect(page.getByTestId('tracker-link')).toHaveCount(0);
+  await page.goto(projectUrl);
+  await ready(page);
+  await row('ValueError').locator('a.title').click();
+  await ready(page);
+  await expect(page.getByTestId('tracker-link')).toHaveText('GitHub #34');
+  await page.goto(projectUrl);
+  await ready(page);
+  await row('IndexError').locator('a.title').click();
+  await ready(page);
+  await expect(page.getByTestId('trackers')).toBeVisible();
+  await expect(page.getByTestId('tracker-link')).toHaveCount(0);
 });

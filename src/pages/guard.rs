@@ -9,7 +9,7 @@ mod server {
     use tower_sessions::Session;
 
     use crate::error::AppError;
-    use crate::model::{Role, User};
+    use crate::model::{Issue, Role, User};
     use crate::server::{session_user, AppState};
 
     pub fn state() -> AppState {
@@ -54,5 +54,14 @@ mod server {
             (user, Role::Admin) => Ok(user),
             _ => Err(AppError::Forbidden),
         }
+    }
+
+    /// The signed-in user's access to an issue: `NotFound` for an issue of a project they
+    /// may not see, as for one that does not exist.
+    pub async fn require_issue(issue_id: i64) -> Result<(User, Role, Issue), AppError> {
+        require_user().await?;
+        let issue = state().db.issue_by_id(issue_id).await?.ok_or(AppError::NotFound)?;
+        let (user, role) = require_project(issue.project_id).await?;
+        Ok((user, role, issue))
     }
 }

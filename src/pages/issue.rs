@@ -81,16 +81,8 @@ pub struct EventPage {
     pub now: i64,
 }
 
-/// The signed-in user's access to an issue: `NotFound` for an issue of a project they may
-/// not see, as for one that does not exist.
 #[cfg(feature = "ssr")]
-async fn require_issue(issue_id: i64) -> Result<(crate::model::User, crate::model::Role, Issue), AppError> {
-    use crate::pages::guard::{require_project, require_user, state};
-    require_user().await?;
-    let issue = state().db.issue_by_id(issue_id).await?.ok_or(AppError::NotFound)?;
-    let (user, role) = require_project(issue.project_id).await?;
-    Ok((user, role, issue))
-}
+use crate::pages::guard::require_issue;
 
 #[server(prefix = "/_fn", endpoint = "issue_detail")]
 pub async fn issue_detail(issue_id: i64) -> Result<IssuePage, AppError> {

@@ -226,6 +226,18 @@ fn IssueListPage(per_project: bool) -> impl IntoView {
         },
     );
 
+    // The project's issue trackers, for "Create GitLab issue" on the selection.
+    let trackers = Resource::new(
+        move || project_id.get(),
+        |p| async move {
+            match p {
+                Some(p) => crate::pages::tracker::project_trackers(p).await,
+                None => Ok(vec![]),
+            }
+        },
+    );
+    let linked = RwSignal::new(None::<crate::pages::tracker::Linked>);
+
     // Selection (checked rows) and keyboard focus, kept across refreshes.
     let selected = RwSignal::new(BTreeSet::<i64>::new());
     let focus = RwSignal::new(None::<usize>);
@@ -536,6 +548,10 @@ fn IssueListPage(per_project: bool) -> impl IntoView {
                 </Transition>
             </div>
 
+            {move || project_id.get().map(|id| view! {
+                <crate::pages::chart::ProjectChart project_id=id refresh=Signal::derive(move || refresh.get())/>
+            })}
+
             <form class="searchbar" on:submit=on_search role="search">
                 <input type="search" name="query" aria-label="Search issues" node_ref=search_ref
                     placeholder="is:unresolved level:error environment:production release:1.2.0 assigned:me text…"
@@ -615,6 +631,27 @@ fn IssueListPage(per_project: bool) -> impl IntoView {
                     </Suspense>
                 </select>
                 <button type="button" class="danger" on:click=bulk_delete disabled=move || selected.with(BTreeSet::is_empty)>"Delete"</button>
+                <Suspense>
+                    {move || Suspend::new(async move {
+                        let list = trackers.await.unwrap_or_default();
+                        (!list.is_empty()).then(|| view! {
+                            <crate::pages::tracker::TrackerActions
+                                targets=Callback::new(move |_: ()| selected.get_untracked().into_iter().collect())
+                                trackers=list
+                                disabled=Signal::derive(move || selected.with(BTreeSet::is_empty))
+                                on_done=Callback::new(move |l: crate::pages::tracker::Linked| linked.set(Some(l)))/>
+                        })
+                    })}
+                </Suspense>
+                {move || linked.get().map(|l| {
+                    let what = if l.issues == 1 { "1 issue".to_string() } else { format!("{} issues", l.issues) };
+                    view! {
+                        <p class="notice" role="status" data-testid="linked">
+                            <a href=l.url.clone() target="_blank" rel="noopener noreferrer">{l.label.clone()}</a>
+                            {format!(" is linked to {what}.")}
+                        </p>
+                    }
+                })}
                 <ActionError action=update/>
                 <ActionError action=delete/>
             </div>

@@ -3,6 +3,7 @@
 pub mod account;
 pub mod actions;
 pub mod alerts;
+pub mod chart;
 pub mod event;
 pub mod guard;
 pub mod issue;

@@ -65,29 +65,35 @@ impl Db {
         Ok(rows.into_iter().map(|(kind, base_url, target)| TrackerInfo { kind, base_url, target }).collect())
     }
 
-    /// Links a tracker issue to an issue; linking the same URL again changes nothing.
-    pub async fn add_issue_link(
+    /// Links a tracker issue to each of these issues, in one statement (all or none);
+    /// linking the same URL again changes nothing.
+    pub async fn add_issue_links(
         &self,
-        issue_id: i64,
+        issue_ids: &[i64],
         kind: &str,
         url: &str,
         number: Option<i64>,
         title: Option<&str>,
         user_id: Option<i64>,
     ) -> Result<()> {
-        let sql = "INSERT INTO issue_links (issue_id, kind, url, number, title, user_id, created_at) \
-                   VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (issue_id, url) DO NOTHING";
-        on_db!(self, |pool| sqlx::query(sql)
-            .bind(issue_id)
-            .bind(kind)
-            .bind(url)
-            .bind(number)
-            .bind(title)
-            .bind(user_id)
-            .bind(now_ms())
-            .execute(pool)
-            .await?
-            .rows_affected());
+        if issue_ids.is_empty() {
+            return Ok(());
+        }
+        // The shared values are $1..$6; each row adds its issue id.
+        let rows: Vec<String> = (0..issue_ids.len()).map(|k| format!("(${}, $1, $2, $3, $4, $5, $6)", k + 7)).collect();
+        let sql = format!(
+            "INSERT INTO issue_links (issue_id, kind, url, number, title, user_id, created_at) \
+             VALUES {} ON CONFLICT (issue_id, url) DO NOTHING",
+            rows.join(", ")
+        );
+        let now = now_ms();
+        on_db!(self, |pool| {
+            let mut q = sqlx::query(&sql).bind(kind).bind(url).bind(number).bind(title).bind(user_id).bind(now);
+            for id in issue_ids {
+                q = q.bind(*id);
+            }
+            q.execute(pool).await?.rows_affected()
+        });
         Ok(())
     }
 

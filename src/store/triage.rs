@@ -310,6 +310,19 @@ impl Db {
         self.bucketed_counts(issue_ids, from_hour, from_hour).await
     }
 
+    /// A project's events per hour from `from_hour` on, `[(hour, events)]`, oldest first;
+    /// hours without events are left out.
+    pub async fn project_hourly(&self, project_id: i64, from_hour: i64) -> Result<Vec<(i64, i64)>> {
+        let sql = "SELECT h.hour, CAST(SUM(h.count) AS BIGINT) FROM issue_hourly h \
+                   JOIN issues i ON i.id = h.issue_id \
+                   WHERE i.project_id = $1 AND h.hour >= $2 GROUP BY h.hour ORDER BY h.hour";
+        Ok(on_db!(self, |pool| sqlx::query_as::<_, (i64, i64)>(sql)
+            .bind(project_id)
+            .bind(from_hour)
+            .fetch_all(pool)
+            .await?))
+    }
+
     /// Event counts of these issues from `from_hour` on, by day (24-hour buckets from
     /// `from_hour`, keyed by their first hour) before `hourly_from`, by hour from it on:
     /// what a 14-day sparkline and the "spiking" badge need, in a tenth of the rows.

@@ -64,9 +64,41 @@ fn longest_backtick_run(text: &str) -> usize {
 
 /// The description, in Markdown.
 pub fn description(d: &DraftInput) -> String {
+    format!("**{}** in {}\n\n{}", code(&d.issue.title), code(d.project_name), facts(d))
+}
+
+/// The title of one tracker issue for several Faultline issues of a project: how many, and
+/// the first one's title.
+pub fn title_many(issues: &[&Issue], project_name: &str) -> String {
+    match issues {
+        [one] => title(one),
+        _ => {
+            let first = issues.first().map(|i| title(i)).unwrap_or_default();
+            format!("{} errors in {project_name}: {first}", issues.len()).chars().take(255).collect()
+        }
+    }
+}
+
+/// The description of one tracker issue for several Faultline issues (of one project): a
+/// section per issue, each as [`description`] gives it.
+pub fn description_many(drafts: &[DraftInput]) -> String {
+    match drafts {
+        [one] => description(one),
+        _ => {
+            let project = drafts.first().map(|d| d.project_name).unwrap_or_default();
+            let mut out = format!("{} errors in {}\n", drafts.len(), code(project));
+            for (k, d) in drafts.iter().enumerate() {
+                out.push_str(&format!("\n---\n\n### {}. {}\n\n{}", k + 1, code(&d.issue.title), facts(d)));
+            }
+            out
+        }
+    }
+}
+
+/// Everything of the description after its heading line.
+fn facts(d: &DraftInput) -> String {
     let i = d.issue;
     let mut out = String::new();
-    out.push_str(&format!("**{}** in {}\n\n", code(&i.title), code(d.project_name)));
     if !i.culprit.is_empty() {
         out.push_str(&format!("- **Culprit:** {}\n", code(&i.culprit)));
     }
@@ -203,5 +235,28 @@ mod tests {
         assert_eq!(title(&i), "Error: @team please `rm -rf` <b>");
         i.title = "x".repeat(300);
         assert_eq!(title(&i).chars().count(), 255);
+    }
+
+    #[test]
+    fn one_description_for_several_issues() {
+        let (a, mut b) = (issue(), issue());
+        b.id = 43;
+        b.title = "KeyError: 'sku'".into();
+        b.culprit = String::new();
+        let time = |ms: i64| format!("T{}", ms / 1000);
+        let input =
+            |i| DraftInput { issue: i, project_name: "Shop", url: "u", frames: &[], suspect: None, time: &time };
+        let d = description_many(&[input(&a), input(&b)]);
+        assert!(
+            d.starts_with(
+                "2 errors in `Shop`\n\n---\n\n### 1. `ZeroDivisionError: division by zero`\n\n- **Culprit:**"
+            ),
+            "{d}"
+        );
+        assert!(d.contains("\n---\n\n### 2. `KeyError: 'sku'`\n\n- **Impact:** 12 events"), "{d}");
+        assert_eq!(d.matches("[View the issue in Faultline](u)").count(), 2);
+        assert_eq!(description_many(&[input(&a)]), description(&input(&a)));
+        assert_eq!(title_many(&[&a, &b], "Shop"), "2 errors in Shop: ZeroDivisionError: division by zero");
+        assert_eq!(title_many(&[&b], "Shop"), "KeyError: 'sku'");
     }
 }
