@@ -158,52 +158,46 @@ async fn new_issues_spikes_regressions_and_thresholds_alert_once() {
     .await;
 }
 
-/// A local mail relay: takes every message (the SMTP dialogue, no TLS) and keeps its text.
-async fn smtp_sink() -> (u16, Arc<Mutex<Vec<(Vec<String>, String)>>>) {
-    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-    let mails = Arc::new(Mutex::new(Vec::new()));
+type Mails = Arc<Mutex<Vec<(Vec<String>, String)>>>;
+
+/// How the local mail relay speaks: plain, offering STARTTLS, or TLS from the first byte.
+#[derive(Clone)]
+enum SinkTls {
+    Plain,
+    StartTls(tokio_rustls::TlsAcceptor),
+    Implicit(tokio_rustls::TlsAcceptor),
+}
+
+/// A local mail relay: takes every message (the SMTP dialogue) and keeps its recipients and
+/// text; with `AUTH PLAIN`, the text starts with `AUTH <decoded credentials>` and whether
+/// the dialogue was encrypted then (`tls` / `plain`).
+async fn smtp_sink(tls: SinkTls) -> (u16, Mails) {
+    let mails: Mails = Arc::new(Mutex::new(Vec::new()));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let store = mails.clone();
     tokio::spawn(async move {
         loop {
             let Ok((stream, _)) = listener.accept().await else { return };
-            let store = store.clone();
+            let (store, tls) = (store.clone(), tls.clone());
             tokio::spawn(async move {
-                let (read, mut write) = stream.into_split();
-                let mut lines = BufReader::new(read).lines();
-                write.write_all(b"220 sink ESMTP\r\n").await.unwrap();
-                let (mut rcpt, mut data, mut in_data) = (Vec::new(), String::new(), false);
-                while let Ok(Some(line)) = lines.next_line().await {
-                    if in_data {
-                        if line == "." {
-                            in_data = false;
-                            store.lock().unwrap().push((std::mem::take(&mut rcpt), std::mem::take(&mut data)));
-                            write.write_all(b"250 queued\r\n").await.unwrap();
-                        } else {
-                            data.push_str(&line);
-                            data.push('\n');
-                        }
-                        continue;
+                match tls {
+                    SinkTls::Plain => {
+                        converse(stream, store, false, false, true).await;
                     }
-                    let reply: &[u8] = match line.get(..4).unwrap_or("") {
-                        "EHLO" => b"250-sink\r\n250 8BITMIME\r\n",
-                        "MAIL" => b"250 ok\r\n",
-                        "RCPT" => {
-                            rcpt.push(line.trim_start_matches("RCPT TO:").trim_matches(['<', '>']).to_string());
-                            b"250 ok\r\n"
+                    SinkTls::StartTls(acceptor) => {
+                        // The dialogue goes on over TLS after STARTTLS.
+                        if let Some(tcp) = converse(stream, store.clone(), true, false, true).await {
+                            if let Ok(tls) = acceptor.accept(tcp).await {
+                                converse(tls, store, false, true, false).await;
+                            }
                         }
-                        "DATA" => {
-                            in_data = true;
-                            b"354 go ahead\r\n"
+                    }
+                    SinkTls::Implicit(acceptor) => {
+                        if let Ok(tls) = acceptor.accept(stream).await {
+                            converse(tls, store, false, true, true).await;
                         }
-                        "QUIT" => {
-                            write.write_all(b"221 bye\r\n").await.unwrap();
-                            return;
-                        }
-                        _ => b"502 unknown\r\n",
-                    };
-                    write.write_all(reply).await.unwrap();
+                    }
                 }
             });
         }
@@ -211,9 +205,136 @@ async fn smtp_sink() -> (u16, Arc<Mutex<Vec<(Vec<String>, String)>>>) {
     (port, mails)
 }
 
+/// One SMTP dialogue; with `starttls` the relay offers the upgrade, and when the client
+/// takes it, the dialogue ends here and gives the stream back for the TLS handshake (after
+/// which the dialogue goes on without a new greeting).
+async fn converse<S>(stream: S, store: Mails, starttls: bool, encrypted: bool, greet: bool) -> Option<S>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send,
+{
+    use base64::Engine as _;
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let mut s = BufReader::new(stream);
+    if greet {
+        s.write_all(b"220 sink ESMTP\r\n").await.unwrap();
+        s.flush().await.unwrap();
+    }
+    let (mut rcpt, mut data, mut in_data, mut auth) = (Vec::new(), String::new(), false, String::new());
+    loop {
+        let mut line = String::new();
+        if s.read_line(&mut line).await.unwrap_or(0) == 0 {
+            return None;
+        }
+        let line = line.trim_end_matches(['\r', '\n']).to_string();
+        if in_data {
+            if line == "." {
+                in_data = false;
+                let text = format!("{auth}{}", std::mem::take(&mut data));
+                store.lock().unwrap().push((std::mem::take(&mut rcpt), text));
+                s.write_all(b"250 queued\r\n").await.unwrap();
+                s.flush().await.unwrap();
+            } else {
+                data.push_str(&line);
+                data.push('\n');
+            }
+            continue;
+        }
+        let reply: &[u8] = match line.get(..4).unwrap_or("") {
+            "EHLO" if starttls => b"250-sink\r\n250-STARTTLS\r\n250 8BITMIME\r\n",
+            "EHLO" => b"250-sink\r\n250 AUTH PLAIN\r\n",
+            "STAR" if starttls => {
+                s.write_all(b"220 go ahead\r\n").await.unwrap();
+                s.flush().await.unwrap();
+                return Some(s.into_inner());
+            }
+            "AUTH" => {
+                let token = line.trim_start_matches("AUTH PLAIN ");
+                let decoded = base64::engine::general_purpose::STANDARD.decode(token).unwrap_or_default();
+                let how = if encrypted { "tls" } else { "plain" };
+                auth = format!("AUTH {} ({how})\n", String::from_utf8_lossy(&decoded).replace('\0', " "));
+                b"235 ok\r\n"
+            }
+            "MAIL" => b"250 ok\r\n",
+            "RCPT" => {
+                rcpt.push(line.trim_start_matches("RCPT TO:").trim_matches(['<', '>']).to_string());
+                b"250 ok\r\n"
+            }
+            "DATA" => {
+                in_data = true;
+                b"354 go ahead\r\n"
+            }
+            "QUIT" => {
+                let _ = s.write_all(b"221 bye\r\n").await;
+                return None;
+            }
+            _ => b"502 unknown\r\n",
+        };
+        s.write_all(reply).await.unwrap();
+        s.flush().await.unwrap();
+    }
+}
+
+/// A TLS acceptor with a self-signed certificate for 127.0.0.1 and localhost, and that
+/// certificate as a PEM file (what `FAULTLINE_SMTP_CA_FILE` names).
+fn self_signed(dir: &std::path::Path) -> (tokio_rustls::TlsAcceptor, String) {
+    let cert = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string(), "localhost".to_string()]).unwrap();
+    let pem = dir.join("relay.pem");
+    std::fs::write(&pem, cert.cert.pem()).unwrap();
+    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(cert.key_pair.serialize_der().into());
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![cert.cert.der().clone()], key)
+        .unwrap();
+    (tokio_rustls::TlsAcceptor::from(Arc::new(config)), pem.display().to_string())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn email_goes_over_tls_and_passwords_never_in_clear_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let (acceptor, ca) = self_signed(dir.path());
+    let to = vec!["ops@example.com".to_string()];
+    let relay = |url: String, ca: Option<&str>| {
+        let mut s = faultline::alerts::smtp::Smtp::parse(&url, Some("faultline@example.com")).unwrap();
+        s.ca_file = ca.map(str::to_string);
+        s
+    };
+
+    // SMTPS (TLS from the start), with credentials.
+    let (port, mails) = smtp_sink(SinkTls::Implicit(acceptor.clone())).await;
+    relay(format!("smtps://alerts:s3cret@127.0.0.1:{port}"), Some(&ca)).send(&to, "Over SMTPS", "body").await.unwrap();
+    let (rcpt, text) = mails.lock().unwrap().last().cloned().unwrap();
+    assert_eq!(rcpt, to);
+    assert!(text.starts_with("AUTH  alerts s3cret (tls)\n"), "{text}");
+    assert!(text.contains("Subject: Over SMTPS\n"), "{text}");
+
+    // STARTTLS, offered by the relay: always taken.
+    let (port, mails) = smtp_sink(SinkTls::StartTls(acceptor.clone())).await;
+    relay(format!("smtp://alerts:s3cret@localhost:{port}"), Some(&ca))
+        .send(&to, "Over STARTTLS", "body")
+        .await
+        .unwrap();
+    let (_, text) = mails.lock().unwrap().last().cloned().unwrap();
+    assert!(text.starts_with("AUTH  alerts s3cret (tls)\n"), "{text}");
+
+    // A certificate nobody vouches for is refused, and nothing is sent.
+    let (port, mails) = smtp_sink(SinkTls::Implicit(acceptor)).await;
+    let err = relay(format!("smtps://127.0.0.1:{port}"), None).send(&to, "x", "y").await.unwrap_err();
+    assert!(err.contains("TLS with the mail relay 127.0.0.1") && err.contains("certificate"), "{err}");
+    assert!(mails.lock().unwrap().is_empty());
+
+    // A relay on this host without STARTTLS may take a password in the clear (loopback only;
+    // a relay elsewhere without STARTTLS gets none: see `smtp::Smtp::session`).
+    let (port, mails) = smtp_sink(SinkTls::Plain).await;
+    relay(format!("smtp://alerts:s3cret@127.0.0.1:{port}"), None).send(&to, "Local", "body").await.unwrap();
+    let (_, text) = mails.lock().unwrap().last().cloned().unwrap();
+    assert!(text.starts_with("AUTH  alerts s3cret (plain)\n"), "{text}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn email_alerts_reach_the_mail_relay() {
-    let (port, mails) = smtp_sink().await;
+    let (port, mails) = smtp_sink(SinkTls::Plain).await;
     // Read by the servers this test starts (alerts::start).
     std::env::set_var("FAULTLINE_SMTP_URL", format!("smtp://127.0.0.1:{port}"));
     std::env::set_var("FAULTLINE_SMTP_FROM", "faultline@example.com");
