@@ -17,7 +17,7 @@ fn free_port() -> u16 {
 }
 
 async fn spawn_server(url: &str, port: u16) -> Child {
-    let child = Command::new(env!("CARGO_BIN_EXE_faultline"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_faultline"))
         .arg("serve")
         .env("FAULTLINE_DATABASE_URL", url)
         .env("FAULTLINE_LISTEN", format!("127.0.0.1:{port}"))
@@ -33,6 +33,8 @@ async fn spawn_server(url: &str, port: u16) -> Child {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("the server did not start");
 }
 

@@ -13,9 +13,13 @@ use crate::store::{keys_generation, Db};
 pub const TTL: Duration = Duration::from_secs(2);
 const MAX_ENTRIES: usize = 10_000;
 
+/// A cached lookup: the key (or that there is none), when it was read, and the keys
+/// generation it was read at.
+type Entry = (Option<IngestKey>, Instant, u64);
+
 pub struct KeyCache {
     db: Db,
-    entries: Mutex<HashMap<String, (Option<IngestKey>, Instant, u64)>>,
+    entries: Mutex<HashMap<String, Entry>>,
 }
 
 impl KeyCache {
