@@ -1,4 +1,4 @@
-import { expect, type Page } from '@playwright/test';
+import { expect, type APIRequestContext, type Page } from '@playwright/test';
 import * as path from 'node:path';
 
 // What every story shares: the administrator the foundation story creates, the Python SDK's
@@ -50,4 +50,13 @@ export function dsnParts(dsn: string): { key: string; host: string; project: str
 export function envelopeUrl(dsn: string): string {
   const { key, host, project } = dsnParts(dsn);
   return `http://${host}/api/${project}/envelope/?sentry_key=${key}&sentry_version=7`;
+}
+
+/** Posts one event in an envelope to a DSN's project and expects it accepted. */
+export async function sendEvent(request: APIRequestContext, dsn: string, event: object) {
+  const res = await request.post(envelopeUrl(dsn), {
+    data: `{}\n{"type":"event"}\n${JSON.stringify(event)}\n`,
+    headers: { 'content-type': 'text/plain' },
+  });
+  expect(res.status()).toBe(200);
 }

@@ -2,7 +2,7 @@ import { test, expect } from '@playwright/test';
 import { randomUUID } from 'node:crypto';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createProject, envelopeUrl, ready, signIn } from './support';
+import { createProject, ready, sendEvent, signIn } from './support';
 
 // A GitLab issue from an error, in two clicks: the project's GitLab integration (a local
 // server plays GitLab and GitHub and records what it gets), a refused token shown clearly
@@ -65,11 +65,7 @@ test('create a GitLab issue from an error, and link an existing one', async ({ p
       { filename: 'shop/cart.py', function: 'add', lineno: 41, in_app: true, context_line: '    item = catalog[sku]' },
     ] } }] },
   };
-  const res = await request.post(envelopeUrl(dsn), {
-    data: `{}\n{"type":"event"}\n${JSON.stringify(event)}\n`,
-    headers: { 'content-type': 'text/plain' },
-  });
-  expect(res.status()).toBe(200);
+  await sendEvent(request, dsn, event);
 
   // The integration, with a token GitLab will refuse.
   await page.goto(`${projectUrl}/settings`);
@@ -148,11 +144,7 @@ test('one GitHub issue for a selection of errors, and a link removed', async ({ 
         { filename: `shop/${fn}.py`, function: fn, lineno: 3, in_app: true, context_line: `    return ${fn}(x)` },
       ] } }] },
     };
-    const res = await request.post(envelopeUrl(dsn), {
-      data: `{}\n{"type":"event"}\n${JSON.stringify(event)}\n`,
-      headers: { 'content-type': 'text/plain' },
-    });
-    expect(res.status()).toBe(200);
+    await sendEvent(request, dsn, event);
   }
 
   await page.goto(`${projectUrl}/settings`);
