@@ -16,7 +16,7 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::store::ingest::{NewEvent, NewUserReport, Stored};
-use crate::store::{Db, StoreError};
+use crate::store::{Db, StoreError, Writer};
 
 /// Most events stored in one transaction.
 pub const MAX_BATCH: usize = 512;
@@ -67,7 +67,7 @@ impl Digest {
                         Ok(own) => own,
                         Err(e) => {
                             tracing::warn!("the writer shares the pool: {e}");
-                            (db, None)
+                            (Writer::Pool(db), None)
                         }
                     };
                     let answer = Answer::start(wal);
@@ -195,7 +195,7 @@ fn fail(replies: Vec<Reply>, why: &str) {
 }
 
 async fn writer(
-    db: Db,
+    db: Writer,
     mut rx: mpsc::Receiver<Job>,
     counts: Arc<Mutex<HashMap<(i64, String), i64>>>,
     mut answer: Answer,
@@ -250,7 +250,7 @@ fn restore_counts(counts: &Mutex<HashMap<(i64, String), i64>>, taken: Vec<(i64, 
     }
 }
 
-async fn flush_counts(db: &Db, counts: &Mutex<HashMap<(i64, String), i64>>) {
+async fn flush_counts(db: &Writer, counts: &Mutex<HashMap<(i64, String), i64>>) {
     let taken = take_counts(counts);
     if taken.is_empty() {
         return;
@@ -264,7 +264,7 @@ async fn flush_counts(db: &Db, counts: &Mutex<HashMap<(i64, String), i64>>) {
 /// Stores one batch and returns the answers to its requests. If the batch fails for good,
 /// each job is retried alone, so that one bad event cannot cost the others.
 async fn write(
-    db: &Db,
+    db: &Writer,
     batch: Vec<Job>,
     counts: &Mutex<HashMap<(i64, String), i64>>,
     alerts: Option<&crate::alerts::Alerts>,
@@ -376,6 +376,9 @@ fn is_transient(e: &StoreError) -> bool {
             matches!(d.code().as_deref(), Some("5") | Some("6") | Some("517") | Some("40001") | Some("40P01"))
         }
         StoreError::Sqlx(sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::Protocol(_)) => true,
+        StoreError::Sqlite(rusqlite::Error::SqliteFailure(f, _)) => {
+            matches!(f.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+        }
         _ => false,
     }
 }

@@ -7,6 +7,7 @@
 
 mod accounts;
 pub mod alerts;
+pub mod batch;
 pub mod events;
 pub mod ingest;
 pub mod issues;
@@ -24,6 +25,8 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::postgres::{PgPool, PgPoolOptions};
+
+pub use batch::Writer;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
 /// A connection pool to one of the supported databases.
@@ -57,6 +60,9 @@ pub enum StoreError {
     BadUrl(String),
     #[error("database error: {0}")]
     Sqlx(#[from] sqlx::Error),
+    /// From the ingestion writer's own SQLite connection (see `batch::Writer`).
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("cannot create the data directory {0}: {1}")]
@@ -211,40 +217,41 @@ impl Db {
         Ok(())
     }
 
-    /// A handle for one long-lived writer: on SQLite a pool of its own holding one
-    /// connection, opened like this one's, so that every batch finds that connection's page
-    /// cache warm (a connection that sees another one's commit drops its whole cache, and a
-    /// shared pool hands out its connections in turn). On PostgreSQL, this same pool.
+    /// A handle for one long-lived writer: on an SQLite file in WAL mode, a connection of its
+    /// own driven from the caller's thread (see [`batch::Writer`]), so that every batch finds
+    /// that connection's page cache warm (a connection that sees another one's commit drops
+    /// its whole cache, and a shared pool hands out its connections in turn); on another
+    /// SQLite database a pool of its own holding one connection; on PostgreSQL, this pool.
     ///
     /// On an SQLite file, the writer's connection commits with `synchronous=NORMAL` and the
     /// returned [`WalFile`] must be synced before a commit counts as durable: the digest
     /// does it on a thread of its own, so that the fsync of one batch overlaps the SQL of
     /// the next (see ARCHITECTURE.md). `None`: every commit is durable when it returns.
-    pub async fn dedicated_writer(&self) -> Result<(Db, Option<WalFile>)> {
-        let Db::Sqlite(pool) = self else { return Ok((self.clone(), None)) };
+    pub async fn dedicated_writer(&self) -> Result<(Writer, Option<WalFile>)> {
+        let Db::Sqlite(pool) = self else { return Ok((Writer::Pool(self.clone()), None)) };
         // The WAL beside the file SQLite really opened (symlinks and relative paths resolved);
         // none for an in-memory database or when WAL mode is not in force: then the writer
         // keeps `synchronous=FULL`.
         let mode: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(pool).await?;
         let files: Vec<(i64, String, String)> = sqlx::query_as("PRAGMA database_list").fetch_all(pool).await?;
         let main = files.into_iter().find(|(_, name, _)| name == "main").map(|(_, _, file)| file);
-        let wal = match main {
-            Some(file) if mode.eq_ignore_ascii_case("wal") && !file.is_empty() => Some(WalFile::of(Path::new(&file))),
-            _ => None,
-        };
-        let mut options = (*pool.connect_options()).clone();
-        if wal.is_some() {
-            options = options.synchronous(SqliteSynchronous::Normal);
+        match main {
+            Some(file) if mode.eq_ignore_ascii_case("wal") && !file.is_empty() => {
+                let file = Path::new(&file);
+                Ok((Writer::open_sqlite(file, STATEMENT_CACHE)?, Some(WalFile::of(file))))
+            }
+            _ => {
+                let own = SqlitePoolOptions::new()
+                    .max_connections(1)
+                    .min_connections(1)
+                    .idle_timeout(None)
+                    .max_lifetime(None)
+                    .test_before_acquire(false)
+                    .connect_with((*pool.connect_options()).clone())
+                    .await?;
+                Ok((Writer::Pool(Db::Sqlite(own)), None))
+            }
         }
-        let own = SqlitePoolOptions::new()
-            .max_connections(1)
-            .min_connections(1)
-            .idle_timeout(None)
-            .max_lifetime(None)
-            .test_before_acquire(false)
-            .connect_with(options)
-            .await?;
-        Ok((Db::Sqlite(own), wal))
     }
 
     /// Copies committed WAL pages back into the SQLite database file without blocking
