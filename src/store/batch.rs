@@ -156,11 +156,14 @@ sqlx_batch_tx!(sqlx::Sqlite, false);
 sqlx_batch_tx!(sqlx::Postgres, true);
 
 /// Binds `args` to a prepared statement by the number in each parameter's name (`$3` takes
-/// `args[2]`), as sqlx does, so that the same SQL text serves both.
+/// `args[2]`), as sqlx does, so that the same SQL text serves both. A parameter without its
+/// argument is an error, as it is with sqlx (never a silent NULL).
 fn bind(stmt: &mut rusqlite::CachedStatement<'_>, args: &[Arg<'_>]) -> Result<()> {
     for i in 1..=stmt.parameter_count() {
-        let n = stmt.parameter_name(i).and_then(|name| name[1..].parse::<usize>().ok()).unwrap_or(i);
-        let arg = args.get(n - 1).copied().unwrap_or(Arg::OptText(None));
+        let n = stmt.parameter_name(i).and_then(|name| name.get(1..)?.parse::<usize>().ok()).unwrap_or(i);
+        let Some(&arg) = n.checked_sub(1).and_then(|k| args.get(k)) else {
+            return Err(rusqlite::Error::InvalidParameterCount(n, args.len()).into());
+        };
         match arg {
             Arg::Int(v) => stmt.raw_bind_parameter(i, v)?,
             Arg::Text(v) => stmt.raw_bind_parameter(i, v)?,
@@ -278,6 +281,10 @@ mod tests {
             &[Val::Int(1), Val::Text("y".into())],
         );
         check("SELECT length($1)", &[Arg::Blob(&[0, 1, 2])], &[Val::Int(3)]);
+        // A parameter without its argument is an error, not a NULL.
+        let mut conn = rusqlite::Connection::open_in_memory().unwrap();
+        let mut tx = conn.transaction().unwrap();
+        assert!(tx.rows("SELECT $1, $2", &[Arg::Int(1)], &[]).now_or_never().unwrap().is_err());
     }
 
     #[test]
