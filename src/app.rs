@@ -42,9 +42,11 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    #[cfg(feature = "ssr")]
+    set_content_security_policy();
     view! {
         <Stylesheet id="faultline" href="/pkg/faultline.css"/>
-        <Title text="Faultline"/>
+        <PageTitle text="Faultline"/>
         <Router>
             <Routes fallback=|| view! { <main class="narrow"><h1>"Page not found"</h1></main> }>
                 <Route path=path!("/setup") view=SetupPage/>
@@ -63,6 +65,30 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/account") view=|| view! { <Nav/><AccountPage/> }/>
             </Routes>
         </Router>
+    }
+}
+
+/// The document title. leptos_meta writes a `<title>` rendered on the server into the head
+/// as it is, unescaped, so text that names event data (an issue's title) is escaped here
+/// for the server's HTML; the browser sets `document.title`, which is text, unescaped.
+/// Every page sets its title through this, never through `leptos_meta::Title`.
+#[component]
+pub fn PageTitle(#[prop(into)] text: String) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    let text = crate::html::escape_text(&text);
+    view! { <Title text=text/> }
+}
+
+/// The page's Content-Security-Policy, with the nonce leptos_axum made for this response:
+/// only scripts that carry it run (Leptos's hydration and streaming scripts do), and what
+/// they load (`strict-dynamic`); no inline script, no eval but WebAssembly's, no plugins, no
+/// `<base>`, no framing. Styles come from our own stylesheet only (no `style` attributes).
+#[cfg(feature = "ssr")]
+fn set_content_security_policy() {
+    if let (Some(nonce), Some(res)) = (leptos::nonce::use_nonce(), use_context::<leptos_axum::ResponseOptions>()) {
+        if let Ok(value) = http::HeaderValue::from_str(&crate::html::page_csp(&nonce)) {
+            res.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
+        }
     }
 }
 

@@ -109,9 +109,11 @@ pub async fn setup_instance(db: &Db, email: &str, password: &str, org_name: &str
     db.setup_instance(&email, &hash, &slug, org_name).await.map_err(conflict_is_invalid)
 }
 
-/// Changes a user's password after checking the current one. Wrong current passwords count
-/// as failed logins of the account, so a taken-over session cannot guess it freely.
-pub async fn change_password(db: &Db, user: &User, current: &str, new: &str) -> Result<(), AuthError> {
+/// Changes a user's password after checking the current one, which ends all the user's
+/// sessions: returns the new session epoch, for the session that made the change to go on.
+/// Wrong current passwords count as failed logins of the account, so a taken-over session
+/// cannot guess it freely.
+pub async fn change_password(db: &Db, user: &User, current: &str, new: &str) -> Result<i64, AuthError> {
     let subject = format!("email:{}", user.email);
     let since = store::now_ms() - FAILURE_WINDOW.as_millis() as i64;
     if db.record_login_failure(&subject, since).await? > MAX_FAILURES {
@@ -125,8 +127,7 @@ pub async fn change_password(db: &Db, user: &User, current: &str, new: &str) -> 
     }
     db.clear_login_failures(&subject).await?;
     model::check_new_password(new).map_err(AuthError::Invalid)?;
-    db.set_password_hash(user.id, &hash_password(new).await?).await?;
-    Ok(())
+    Ok(db.set_password_hash(user.id, &hash_password(new).await?).await?)
 }
 
 /// Checks an e-mail and password. Failures are counted per account and per client address

@@ -813,7 +813,7 @@ fn pipeline_timings(envelope: &[u8], iterations: u32) -> Result<Vec<(&'static st
     let mut spent = [0u128; 6];
     for _ in 0..iterations.max(1) {
         let t = Instant::now();
-        let env = crate::protocol::envelope::parse(envelope)?;
+        let env = crate::protocol::envelope::parse(envelope).map_err(|e| e.to_string())?;
         let item = env.items.iter().find(|i| i.ty == "event").ok_or("no event item")?;
         spent[0] += t.elapsed().as_nanos();
         let t = Instant::now();

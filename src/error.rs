@@ -18,6 +18,9 @@ pub enum AppError {
     Invalid(String),
     #[error("Something went wrong on the server; its log has the details.")]
     Internal,
+    /// The database is busy (a long write holds its lock): worth trying again shortly.
+    #[error("The server is busy; try again in a moment.")]
+    Busy,
     /// The request did not get through (network, encoding).
     #[error("{0}")]
     Transport(String),
@@ -32,6 +35,22 @@ impl FromServerFnError for AppError {
 }
 
 #[cfg(feature = "ssr")]
+impl AppError {
+    /// The HTTP status a server function answers with this error.
+    pub fn status(&self) -> http::StatusCode {
+        use http::StatusCode;
+        match self {
+            AppError::NotSignedIn => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden => StatusCode::FORBIDDEN,
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::Invalid(_) | AppError::Transport(_) => StatusCode::BAD_REQUEST,
+            AppError::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
 impl From<crate::store::StoreError> for AppError {
     fn from(e: crate::store::StoreError) -> Self {
         use crate::store::StoreError;
@@ -39,6 +58,10 @@ impl From<crate::store::StoreError> for AppError {
             StoreError::Conflict(m) => AppError::Invalid(m),
             StoreError::NotFound => AppError::NotFound,
             StoreError::Invalid(m) => AppError::Invalid(m),
+            other if other.is_busy() => {
+                tracing::warn!("store busy: {other}");
+                AppError::Busy
+            }
             other => {
                 tracing::error!("store: {other}");
                 AppError::Internal

@@ -4,6 +4,7 @@
 pub mod app;
 pub mod dsn;
 pub mod error;
+pub mod html;
 pub mod model;
 pub mod pages;
 pub mod search;
@@ -24,6 +25,8 @@ pub mod digest;
 pub mod grouping;
 #[cfg(feature = "ssr")]
 pub mod ingest;
+#[cfg(feature = "ssr")]
+pub mod listen;
 #[cfg(feature = "ssr")]
 pub mod live;
 #[cfg(feature = "ssr")]

@@ -11,7 +11,6 @@ use axum::extract::{FromRef, Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::serve::ListenerExt;
 use axum::Router;
 use leptos::config::LeptosOptions;
 use leptos_axum::{generate_route_list, LeptosRoutes};
@@ -26,6 +25,8 @@ use crate::store::{Db, SessionStore};
 /// The prefix of every server function's URL (kept clear of the Sentry `/api/` namespace).
 pub const SERVER_FN_PREFIX: &str = "/_fn/";
 const SESSION_USER_ID: &str = "user_id";
+/// The user's session epoch when this session signed in (see `Db::end_sessions`).
+const SESSION_EPOCH: &str = "epoch";
 
 /// What every handler and server function can reach (server functions via `expect_context`).
 #[derive(Clone)]
@@ -73,10 +74,18 @@ impl AppState {
     }
 }
 
-/// The signed-in user of this session, if the session names one that still exists.
+/// The signed-in user of this session, if the session names one that still exists and
+/// was signed in since the user's sessions were last ended (a password change, "sign out
+/// everywhere").
 pub async fn session_user(db: &Db, session: &Session) -> Option<User> {
     let id = session.get::<i64>(SESSION_USER_ID).await.ok().flatten()?;
-    db.user_by_id(id).await.ok().flatten()
+    let epoch = session.get::<i64>(SESSION_EPOCH).await.ok().flatten().unwrap_or(0);
+    db.session_user(id, epoch).await.ok().flatten()
+}
+
+/// Keeps this session signed in at the user's new epoch (after the user ended the others).
+pub async fn keep_session(session: &Session, epoch: i64) -> Result<(), tower_sessions::session::Error> {
+    session.insert(SESSION_EPOCH, epoch).await
 }
 
 /// The client's address: the peer, or with `trust_proxy` the last X-Forwarded-For entry
@@ -93,10 +102,17 @@ pub fn client_ip(headers: &http::HeaderMap, peer: Option<SocketAddr>, trust_prox
     forwarded.or_else(|| peer.map(|p| p.ip().to_string())).unwrap_or_else(|| "unknown".into())
 }
 
-/// Signs `user` in: a new session id (against fixation), then the user id in the session.
-pub async fn start_session(session: &Session, user: &User) -> Result<(), tower_sessions::session::Error> {
-    session.cycle_id().await?;
-    session.insert(SESSION_USER_ID, user.id).await
+/// Signs `user` in: a new session id (against fixation), then the user id and their
+/// session epoch in the session.
+pub async fn start_session(db: &Db, session: &Session, user: &User) -> Result<(), crate::error::AppError> {
+    let epoch = db.session_epoch(user.id).await?;
+    let failed = |e: tower_sessions::session::Error| {
+        tracing::error!("session: {e}");
+        crate::error::AppError::Internal
+    };
+    session.cycle_id().await.map_err(failed)?;
+    session.insert(SESSION_USER_ID, user.id).await.map_err(failed)?;
+    session.insert(SESSION_EPOCH, epoch).await.map_err(failed)
 }
 
 pub fn router(state: AppState, secure_cookies: bool) -> Router {
@@ -112,7 +128,8 @@ pub fn router(state: AppState, secure_cookies: bool) -> Router {
 
     let ingest =
         crate::ingest::router(crate::ingest::Ingest::new(state.db.clone(), state.trust_proxy, Some(&state.public_url)));
-    let api = crate::api::router(state.clone()).layer(middleware::from_fn(security_headers));
+    let https = state.public_url.starts_with("https://");
+    let api = crate::api::router(state.clone()).layer(middleware::from_fn_with_state(https, security_headers));
     let routes = generate_route_list(App);
     let options = state.leptos_options.clone();
     let site = Router::new()
@@ -123,7 +140,8 @@ pub fn router(state: AppState, secure_cookies: bool) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), page_guard))
         .layer(middleware::from_fn_with_state(state.clone(), csrf_guard))
         .layer(sessions)
-        .layer(middleware::from_fn(security_headers))
+        .layer(middleware::from_fn(server_fn_status))
+        .layer(middleware::from_fn_with_state(https, security_headers))
         .with_state(state);
     // Ingestion sits outside the session and CSRF layers: SDKs have neither cookies nor a
     // same-origin page, and it sets its own (CORS) headers. So does the JSON API: it reads
@@ -157,18 +175,9 @@ pub async fn serve(db: Db, config: &Config) -> anyhow::Result<()> {
     });
 
     let app = router(state, secure);
-    // TCP_NODELAY: a page is written in several small pieces (streamed SSR); with Nagle's
-    // algorithm the last one waits for the client's delayed ACK, 40 ms on every keep-alive
-    // request (measured with `faultline bench-read`: 44 ms for a 4 KB page, 1 ms without).
-    let listener = tokio::net::TcpListener::bind(config.listen).await?.tap_io(|tcp| {
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::debug!("cannot set TCP_NODELAY: {e}");
-        }
-    });
+    let listener = tokio::net::TcpListener::bind(config.listen).await?;
     tracing::info!("Faultline listening on http://{} (public URL {public_url}, {} database)", config.listen, db.kind());
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    crate::listen::serve(listener, app, crate::listen::Limits::default(), shutdown_signal()).await?;
     Ok(())
 }
 
@@ -189,20 +198,28 @@ async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
-/// Paths that are not pages: server functions, ingestion and APIs, static files.
+/// Paths that are not pages: server functions, the live stream, ingestion and APIs (each
+/// authenticates itself), and the built site's files. Everything else is a page, whatever
+/// its method and whatever its last segment looks like (`/issues/1.json` is a page path).
 fn is_page(path: &str) -> bool {
     !(path.starts_with(SERVER_FN_PREFIX)
         || path.starts_with("/_live/")
         || path.starts_with("/api/")
         || path.starts_with("/pkg/")
-        || path.rsplit('/').next().is_some_and(|last| last.contains('.')))
+        || is_site_file(path))
+}
+
+/// A file of the built site (`public/`: the icon and the like), served to anyone.
+fn is_site_file(path: &str) -> bool {
+    let name = path.trim_start_matches('/');
+    !name.is_empty() && !name.ends_with('/') && Site::get(name).is_some()
 }
 
 /// Every page needs a signed-in user, except the login page and, while no user exists,
 /// the first-administrator page (the only page then).
 async fn page_guard(State(state): State<AppState>, session: Session, req: Request, next: Next) -> Response {
     let path = req.uri().path().to_string();
-    if req.method() != Method::GET || !is_page(&path) {
+    if !is_page(&path) {
         return next.run(req).await;
     }
     if !state.has_users().await {
@@ -273,13 +290,40 @@ fn same_site(origin: &str, host: &str, public_url: &str) -> bool {
     known_host && authority(origin).as_deref() == Some(host)
 }
 
-async fn security_headers(req: Request, next: Next) -> Response {
+/// Server functions answer every error with HTTP 500 and the `AppError` as JSON; this gives
+/// each error its real status (401, 403, 404, 400, 503 with `Retry-After`) so that a denial
+/// or a validation error is never logged or monitored as a server fault. The browser's
+/// server-function client reads the error the same way from any 4xx or 5xx.
+async fn server_fn_status(req: Request, next: Next) -> Response {
+    if !req.uri().path().starts_with(SERVER_FN_PREFIX) {
+        return next.run(req).await;
+    }
+    let res = next.run(req).await;
+    if res.status() != StatusCode::INTERNAL_SERVER_ERROR {
+        return res;
+    }
+    let (mut parts, body) = res.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 64 << 10).await else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong").into_response();
+    };
+    if let Ok(e) = serde_json::from_slice::<crate::error::AppError>(&bytes) {
+        parts.status = e.status();
+        if parts.status == StatusCode::SERVICE_UNAVAILABLE {
+            parts.headers.insert(header::RETRY_AFTER, HeaderValue::from_static("2"));
+        }
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}
+
+/// Headers on every response of the site and the API. A page brings its own CSP (with the
+/// response's nonce, `app::App`); anything else gets one that lets nothing run.
+async fn security_headers(State(https): State<bool>, req: Request, next: Next) -> Response {
     let mut res = next.run(req).await;
     let h = res.headers_mut();
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"),
-    );
+    h.entry(header::CONTENT_SECURITY_POLICY).or_insert(HeaderValue::from_static(crate::html::NON_PAGE_CSP));
+    if https {
+        h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000"));
+    }
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
@@ -372,7 +416,9 @@ mod tests {
             ("/_fn/login", false),
             ("/api/1/envelope/", false),
             ("/pkg/faultline.wasm", false),
-            ("/favicon.svg", false),
+            ("/issues/1.json", true),
+            ("/projects/1/settings.", true),
+            ("/nothing.svg", true),
         ] {
             assert_eq!(is_page(path), page, "{path}");
         }

@@ -154,15 +154,21 @@ pub async fn check_issues(db: &Db, user: &User, ids: &[i64], admin: bool) -> Res
     Ok(projects.into_iter().collect())
 }
 
+/// The one answer for an assignee who does not exist or may not see the issue: no user
+/// learns from it whether an account exists.
+pub const NOT_ASSIGNABLE: &str =
+    "No user with access to this project has that name, so the issue cannot be assigned to them.";
+
 /// Resolves, reopens, ignores or assigns issues; returns how many changed.
 pub async fn update(db: &Db, user: &User, ids: &[i64], change: &IssueChange) -> Result<u64, AppError> {
     let projects = check_issues(db, user, ids, false).await?;
     if let IssueChange::Assign { user_id: Some(assignee) } = change {
-        // The assignee must be able to see every project involved.
-        let who = db.user_by_id(*assignee).await?.ok_or_else(|| AppError::Invalid("No such user.".into()))?;
+        // The assignee must be able to see every project involved. A user who does not
+        // exist gets the same answer as one without access, so ids cannot be probed.
+        let who = db.user_by_id(*assignee).await?.ok_or_else(|| AppError::Invalid(NOT_ASSIGNABLE.into()))?;
         for &p in &projects {
             if db.project_role(&who, p).await?.is_none() {
-                return Err(AppError::Invalid(format!("{} has no access to this project.", who.email)));
+                return Err(AppError::Invalid(NOT_ASSIGNABLE.into()));
             }
         }
     }

@@ -287,7 +287,8 @@ async fn actor(db: &Db, s: &str) -> Result<User, ApiError> {
         Ok(id) => db.user_by_id(id).await?,
         Err(_) => db.user_by_email(&normalize_email(s)).await?,
     };
-    found.ok_or_else(|| ApiError::BadRequest(format!("Unknown user {s:?}: use user:ID, an ID or an e-mail address.")))
+    // As for a user without access (`triage::update`): whether an account exists is not told.
+    found.ok_or_else(|| ApiError::BadRequest(triage::NOT_ASSIGNABLE.into()))
 }
 
 /// Applies the changes to the issues through `triage` (which checks the user's access):

@@ -100,6 +100,9 @@ pub enum ApiError {
     /// A bad parameter or body (400); the text says which.
     #[error("{0}")]
     BadRequest(String),
+    /// The database is busy (503 with `Retry-After`).
+    #[error("The server is busy; retry in a moment.")]
+    Busy,
     #[error("Internal Error")]
     Internal,
 }
@@ -113,11 +116,15 @@ impl IntoResponse for ApiError {
             ApiError::Forbidden => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Busy => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         };
         let mut res = (status, Json(serde_json::json!({ "detail": self.to_string() }))).into_response();
         if status == StatusCode::UNAUTHORIZED {
             res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"api\""));
+        }
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("2"));
         }
         res
     }
@@ -130,6 +137,7 @@ impl From<AppError> for ApiError {
             AppError::Forbidden => ApiError::Forbidden,
             AppError::NotFound => ApiError::NotFound,
             AppError::Invalid(m) => ApiError::BadRequest(m),
+            AppError::Busy => ApiError::Busy,
             AppError::Internal | AppError::Transport(_) => ApiError::Internal,
         }
     }

@@ -24,6 +24,8 @@ pub const MAX_BATCH: usize = 512;
 pub const QUEUE_CAPACITY: usize = 8192;
 /// How often the trend scores are brought to the current hour.
 const TREND_REFRESH: Duration = Duration::from_secs(30);
+/// How long a request waits for its event's commit before it is answered 429.
+pub const ANSWER_DEADLINE: Duration = Duration::from_secs(15);
 /// Attempts of a batch whose failure looks transient (busy database, deadlock, lost connection).
 const ATTEMPTS: u32 = 6;
 
@@ -62,16 +64,29 @@ impl Digest {
         let spawned = std::thread::Builder::new().name("faultline-writer".into()).spawn(move || {
             match tokio::runtime::Builder::new_current_thread().enable_all().build() {
                 Ok(rt) => rt.block_on(async move {
-                    // Its own connection (see `Db::dedicated_writer`); the shared pool if that fails.
-                    let (db, wal) = match db.dedicated_writer().await {
-                        Ok(own) => own,
-                        Err(e) => {
-                            tracing::warn!("the writer shares the pool: {e}");
-                            (Writer::Pool(db), None)
+                    let mut rx = rx;
+                    // Supervised: should a batch panic, its requests are answered 429 (their
+                    // answers are dropped, never a false 200) and the writer starts again
+                    // with a fresh connection, so ingestion does not stay refused for ever.
+                    loop {
+                        // Its own connection (see `Db::dedicated_writer`); the shared pool if that fails.
+                        let (own, wal) = match db.dedicated_writer().await {
+                            Ok(own) => own,
+                            Err(e) => {
+                                tracing::warn!("the writer shares the pool: {e}");
+                                (Writer::Pool(db.clone()), None)
+                            }
+                        };
+                        let answer = Answer::start(wal);
+                        let run = writer(own, &mut rx, writer_counts.clone(), answer, alerts.clone());
+                        match futures_util::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(run)).await {
+                            Ok(()) => break,
+                            Err(_) => {
+                                tracing::error!("the ingestion writer panicked; starting it again");
+                                tokio::time::sleep(Duration::from_millis(200)).await;
+                            }
                         }
-                    };
-                    let answer = Answer::start(wal);
-                    writer(db, rx, writer_counts, answer, alerts).await
+                    }
                 }),
                 Err(e) => tracing::error!("cannot start the writer's runtime: {e}"),
             }
@@ -96,10 +111,14 @@ impl Digest {
 
     async fn submit(&self, job: Job, rx: oneshot::Receiver<Result<Stored, String>>) -> Result<Stored, SubmitError> {
         self.jobs.try_send(job).map_err(|_| SubmitError::Overloaded)?;
-        match rx.await {
-            Ok(Ok(stored)) => Ok(stored),
-            Ok(Err(e)) => Err(SubmitError::Failed(e)),
-            Err(_) => Err(SubmitError::Failed("the writer stopped".into())),
+        // A writer held up (another process holding the write lock, a stalled disk) makes
+        // requests wait at most this long, then they are answered 429: the event may still
+        // be stored later (an SDK's retry is then stored once), but no answer waits for ever.
+        match tokio::time::timeout(ANSWER_DEADLINE, rx).await {
+            Ok(Ok(Ok(stored))) => Ok(stored),
+            Ok(Ok(Err(e))) => Err(SubmitError::Failed(e)),
+            Ok(Err(_)) => Err(SubmitError::Failed("the writer stopped".into())),
+            Err(_) => Err(SubmitError::Overloaded),
         }
     }
 
@@ -196,7 +215,7 @@ fn fail(replies: Vec<Reply>, why: &str) {
 
 async fn writer(
     db: Writer,
-    mut rx: mpsc::Receiver<Job>,
+    rx: &mut mpsc::Receiver<Job>,
     counts: Arc<Mutex<HashMap<(i64, String), i64>>>,
     mut answer: Answer,
     alerts: Option<crate::alerts::Alerts>,
@@ -368,17 +387,7 @@ where
     }
 }
 
-/// Errors worth another attempt: a busy or locked SQLite database, a PostgreSQL
-/// serialization failure or deadlock, a lost connection or an exhausted pool.
+/// Errors worth another attempt (see [`StoreError::is_busy`]).
 fn is_transient(e: &StoreError) -> bool {
-    match e {
-        StoreError::Sqlx(sqlx::Error::Database(d)) => {
-            matches!(d.code().as_deref(), Some("5") | Some("6") | Some("517") | Some("40001") | Some("40P01"))
-        }
-        StoreError::Sqlx(sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::Protocol(_)) => true,
-        StoreError::Sqlite(rusqlite::Error::SqliteFailure(f, _)) => {
-            matches!(f.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
-        }
-        _ => false,
-    }
+    e.is_busy()
 }

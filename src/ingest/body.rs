@@ -1,7 +1,7 @@
 //! Request bodies: `Content-Encoding` (gzip, deflate, br, zstd) decoded with a cap on the
 //! decoded size, checked while decoding, so a decompression bomb costs at most `limit` bytes.
 
-use std::io::Read;
+use std::io::{BufRead, Read};
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum DecodeError {
@@ -13,47 +13,89 @@ pub enum DecodeError {
     Corrupt(String),
 }
 
-/// Decodes `body` per a `Content-Encoding` header value (a comma-separated list, applied
-/// in order, so decoded in reverse). At most `limit` bytes come out.
-pub fn decode(encoding: Option<&str>, body: Vec<u8>, limit: usize) -> Result<Vec<u8>, DecodeError> {
-    let encodings: Vec<String> = encoding
+/// The encodings of a `Content-Encoding` header value, in the order they were applied.
+fn encodings(encoding: Option<&str>) -> Vec<String> {
+    encoding
         .unwrap_or("")
         .split(',')
         .map(|e| e.trim().to_ascii_lowercase())
         .filter(|e| !e.is_empty() && e != "identity")
-        .collect();
-    let mut data = body;
+        .collect()
+}
+
+/// A reader of `body` decoded per `Content-Encoding` (a comma-separated list, applied in
+/// order, so decoded in reverse), streaming: nothing is decoded until it is read.
+fn open<'a>(encodings: &[String], body: &'a [u8]) -> Result<Box<dyn Read + 'a>, DecodeError> {
+    let mut reader: Box<dyn Read + 'a> = Box::new(body);
     for enc in encodings.iter().rev() {
-        data = match enc.as_str() {
-            "gzip" | "x-gzip" => read_capped(flate2::read::MultiGzDecoder::new(&data[..]), limit, enc)?,
-            // HTTP's "deflate" is zlib; some clients send raw deflate: accept both.
-            "deflate" => read_capped(flate2::read::ZlibDecoder::new(&data[..]), limit, enc)
-                .or_else(|_| read_capped(flate2::read::DeflateDecoder::new(&data[..]), limit, enc))?,
-            "br" => read_capped(brotli::Decompressor::new(&data[..], 4096), limit, enc)?,
-            "zstd" => {
-                let decoder = zstd::stream::read::Decoder::new(&data[..])
-                    .map_err(|e| DecodeError::Corrupt(format!("cannot decode the zstd body: {e}")))?;
-                read_capped(decoder, limit, enc)?
+        reader = match enc.as_str() {
+            "gzip" | "x-gzip" => Box::new(flate2::read::MultiGzDecoder::new(reader)),
+            // HTTP's "deflate" is zlib; some clients send raw deflate: accept both, told
+            // apart by zlib's two-byte header (method 8, a multiple of 31).
+            "deflate" => {
+                let mut buffered = std::io::BufReader::new(reader);
+                let head = buffered.fill_buf().map_err(|e| corrupt(enc, e))?;
+                let zlib =
+                    head.len() >= 2 && head[0] & 0x0f == 8 && (u16::from(head[0]) << 8 | u16::from(head[1])) % 31 == 0;
+                if zlib {
+                    Box::new(flate2::read::ZlibDecoder::new(buffered))
+                } else {
+                    Box::new(flate2::read::DeflateDecoder::new(buffered))
+                }
             }
+            "br" => Box::new(brotli::Decompressor::new(reader, 4096)),
+            "zstd" => Box::new(zstd::stream::read::Decoder::new(reader).map_err(|e| corrupt(enc, e))?),
             other => return Err(DecodeError::Unsupported(other.to_string())),
         };
     }
-    if data.len() > limit {
-        return Err(DecodeError::TooLarge);
-    }
-    Ok(data)
+    Ok(reader)
 }
 
-fn read_capped(reader: impl Read, limit: usize, encoding: &str) -> Result<Vec<u8>, DecodeError> {
+fn corrupt(encoding: &str, e: std::io::Error) -> DecodeError {
+    DecodeError::Corrupt(format!("cannot decode the {encoding} body: {e}"))
+}
+
+/// Decodes `body` per a `Content-Encoding` header value. At most `limit` bytes come out.
+pub fn decode(encoding: Option<&str>, body: Vec<u8>, limit: usize) -> Result<Vec<u8>, DecodeError> {
+    let encodings = encodings(encoding);
+    if encodings.is_empty() {
+        return if body.len() > limit { Err(DecodeError::TooLarge) } else { Ok(body) };
+    }
+    let names = encodings.join(", ");
     let mut out = Vec::new();
-    reader
-        .take(limit as u64 + 1)
-        .read_to_end(&mut out)
-        .map_err(|e| DecodeError::Corrupt(format!("cannot decode the {encoding} body: {e}")))?;
+    open(&encodings, &body)?.take(limit as u64 + 1).read_to_end(&mut out).map_err(|e| corrupt(&names, e))?;
     if out.len() > limit {
         return Err(DecodeError::TooLarge);
     }
     Ok(out)
+}
+
+/// The first line of the decoded body (without its `\n`), decoding no more than that: an
+/// envelope's header, to authenticate by its `dsn` before the body is decoded and parsed.
+/// A first line longer than `limit` is `TooLarge`.
+pub fn first_line(encoding: Option<&str>, body: &[u8], limit: usize) -> Result<Vec<u8>, DecodeError> {
+    let encodings = encodings(encoding);
+    let names = encodings.join(", ");
+    let mut reader = open(&encodings, body)?.take(limit as u64 + 1);
+    let mut line = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        let n = reader.read(&mut chunk).map_err(|e| corrupt(&names, e))?;
+        if n == 0 {
+            break;
+        }
+        match memchr::memchr(b'\n', &chunk[..n]) {
+            Some(i) => {
+                line.extend_from_slice(&chunk[..i]);
+                return Ok(line);
+            }
+            None => line.extend_from_slice(&chunk[..n]),
+        }
+    }
+    if line.len() > limit {
+        return Err(DecodeError::TooLarge);
+    }
+    Ok(line)
 }
 
 #[cfg(test)]
@@ -106,5 +148,18 @@ mod tests {
         assert!(matches!(decode(Some("gzip"), truncated, 100), Err(DecodeError::Corrupt(_))));
         assert!(matches!(decode(Some("br"), b"\xff\xff\xff".to_vec(), 100), Err(DecodeError::Corrupt(_))));
         assert_eq!(decode(Some("compress"), vec![], 100), Err(DecodeError::Unsupported("compress".into())));
+    }
+
+    #[test]
+    fn the_first_line_alone() {
+        let env = b"{\"dsn\":\"http://k@h/1\"}\n{\"type\":\"event\"}\n{}\n".to_vec();
+        assert_eq!(first_line(None, &env, 100).unwrap(), b"{\"dsn\":\"http://k@h/1\"}");
+        assert_eq!(first_line(Some("gzip"), &gzip(&env), 100).unwrap(), b"{\"dsn\":\"http://k@h/1\"}");
+        assert_eq!(first_line(None, b"{}", 100).unwrap(), b"{}");
+        // A bomb behind a short first line costs the first line only; a long one is refused.
+        let mut bomb = b"{}\n".to_vec();
+        bomb.extend(vec![b'x'; 64 << 20]);
+        assert_eq!(first_line(Some("gzip"), &gzip(&bomb), 100).unwrap(), b"{}");
+        assert_eq!(first_line(Some("gzip"), &gzip(&vec![b'x'; 1 << 20]), 100), Err(DecodeError::TooLarge));
     }
 }

@@ -28,8 +28,12 @@ impl KeyCache {
     }
 
     /// The key if it may send events to `project_id`: 401 for an unknown key, 403 for a
-    /// disabled one or one of another project.
+    /// disabled one or one of another project. A key that is not 32 hex digits (as every
+    /// key Faultline and Sentry make) is refused without a lookup, so guessing costs nothing.
     pub async fn check(&self, public_key: &str, project_id: i64) -> Result<IngestKey, IngestError> {
+        if !plausible(public_key) {
+            return Err(IngestError::Unauthorized("unknown public key".into()));
+        }
         let key = self.lookup(public_key).await?;
         let key = key.ok_or_else(|| IngestError::Unauthorized("unknown public key".into()))?;
         if key.project_id != project_id {
@@ -56,10 +60,89 @@ impl KeyCache {
         })?;
         if let Ok(mut entries) = self.entries.lock() {
             if entries.len() >= MAX_ENTRIES {
-                entries.clear();
+                // Unknown keys go first: a flood of made-up keys must not evict the real ones.
+                entries.retain(|_, (key, at, _)| key.is_some() && at.elapsed() < TTL);
+                if entries.len() >= MAX_ENTRIES {
+                    entries.clear();
+                }
             }
             entries.insert(public_key.to_string(), (key.clone(), Instant::now(), generation));
         }
         Ok(key)
+    }
+}
+
+fn plausible(public_key: &str) -> bool {
+    public_key.len() == 32 && public_key.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// Failed authentications per client address, in windows of [`FAILURE_WINDOW`]: past
+/// [`MAX_FAILURES`] in a window, that address is answered 429 before any lookup until the
+/// window ends. Bounded: at most [`MAX_ADDRESSES`] addresses are tracked.
+pub struct FailureLimiter {
+    windows: Mutex<HashMap<String, (Instant, u32)>>,
+}
+
+pub const FAILURE_WINDOW: Duration = Duration::from_secs(10);
+pub const MAX_FAILURES: u32 = 100;
+const MAX_ADDRESSES: usize = 10_000;
+
+impl Default for FailureLimiter {
+    fn default() -> Self {
+        FailureLimiter { windows: Mutex::new(HashMap::new()) }
+    }
+}
+
+impl FailureLimiter {
+    /// `Err` (429) while `ip` is over its failures.
+    pub fn check(&self, ip: &str) -> Result<(), IngestError> {
+        let Ok(windows) = self.windows.lock() else { return Ok(()) };
+        match windows.get(ip) {
+            Some((start, n)) if *n >= MAX_FAILURES && start.elapsed() < FAILURE_WINDOW => {
+                let left = FAILURE_WINDOW.saturating_sub(start.elapsed()).as_secs().max(1);
+                Err(IngestError::TooManyFailures { retry_after: left })
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Counts a failed authentication of `ip`.
+    pub fn failed(&self, ip: &str) {
+        let Ok(mut windows) = self.windows.lock() else { return };
+        if windows.len() >= MAX_ADDRESSES && !windows.contains_key(ip) {
+            windows.retain(|_, (start, _)| start.elapsed() < FAILURE_WINDOW);
+            if windows.len() >= MAX_ADDRESSES {
+                windows.clear();
+            }
+        }
+        let entry = windows.entry(ip.to_string()).or_insert((Instant::now(), 0));
+        if entry.0.elapsed() >= FAILURE_WINDOW {
+            *entry = (Instant::now(), 0);
+        }
+        entry.1 += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failures_are_limited_per_address() {
+        let limiter = FailureLimiter::default();
+        for _ in 0..MAX_FAILURES {
+            assert!(limiter.check("198.51.100.1").is_ok());
+            limiter.failed("198.51.100.1");
+        }
+        assert!(matches!(limiter.check("198.51.100.1"), Err(IngestError::TooManyFailures { .. })));
+        assert!(limiter.check("198.51.100.2").is_ok());
+    }
+
+    #[test]
+    fn only_plausible_keys_are_looked_up() {
+        assert!(plausible("0123456789abcdef0123456789ABCDEF"));
+        assert!(!plausible("0123456789abcdef0123456789abcde"));
+        assert!(!plausible("0123456789abcdef0123456789abcdeg"));
+        assert!(!plausible(&"a".repeat(10_000)));
     }
 }

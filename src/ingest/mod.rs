@@ -47,6 +47,7 @@ pub struct Ingest {
     digest: Digest,
     keys: Arc<keys::KeyCache>,
     limiter: Arc<ratelimit::RateLimiter>,
+    failures: Arc<keys::FailureLimiter>,
     trust_proxy: bool,
 }
 
@@ -71,6 +72,7 @@ impl Ingest {
             digest: Digest::start(db.clone(), public_url.map(|u| crate::alerts::start(db.clone(), u.to_string()))),
             keys: Arc::new(keys::KeyCache::new(db)),
             limiter: Arc::new(ratelimit::RateLimiter::default()),
+            failures: Arc::new(keys::FailureLimiter::default()),
             trust_proxy,
         }
     }
@@ -174,17 +176,32 @@ async fn handle(
 ) -> Result<Response, IngestError> {
     let (inc, body) = Incoming::new(&st, &project, req)?;
     let received_ms = inc.received_ms;
-    let project_id = inc.project_id;
 
-    // Authenticate before reading the body when the key comes in a header or the query.
+    // Authenticate before any work on the body: by a header or the query before reading
+    // it; else (envelopes only) by the `dsn` of the envelope's first line, decoded alone.
     let presented = presented_auth(&inc.parts.headers, inc.parts.uri.query().unwrap_or(""))?;
     let mut key = match &presented {
-        Some(auth) => Some(st.keys.check(&auth.public_key, project_id).await?),
+        Some(auth) => Some(inc.check_key(&st, &auth.public_key).await?),
+        None if endpoint == Endpoint::Store => {
+            return Err(IngestError::Unauthorized("missing authentication: no X-Sentry-Auth or sentry_key".into()))
+        }
         None => None,
     };
+    let raw = inc.read_raw(body).await?;
+    if key.is_none() {
+        let line = body::first_line(inc.header(header::CONTENT_ENCODING.as_str()), &raw, envelope::MAX_HEADER_BYTES)
+            .map_err(|e| decode_error(e, "envelope header", envelope::MAX_HEADER_BYTES))?;
+        let header = envelope::parse_first_line(&line).map_err(envelope_error)?;
+        let dsn = header.get("dsn").and_then(Value::as_str).ok_or_else(|| {
+            IngestError::Unauthorized("missing authentication: no X-Sentry-Auth, sentry_key or dsn".into())
+        })?;
+        let (public_key, _) =
+            auth::parse_dsn(dsn).ok_or_else(|| IngestError::Unauthorized("the envelope's dsn is malformed".into()))?;
+        key = Some(inc.check_key(&st, &public_key).await?);
+    }
 
     let limit = if endpoint == Endpoint::Store { MAX_EVENT_BYTES } else { MAX_ENVELOPE_BYTES };
-    let data = inc.read_body(body, limit, "body").await?;
+    let data = inc.decode(raw, limit, "body")?;
 
     let ctx = |event_id: Option<String>, sent_at_ms: Option<i64>| inc.context(event_id, sent_at_ms);
 
@@ -212,16 +229,7 @@ async fn handle(
             new_event = Some(ev);
         }
         Endpoint::Envelope => {
-            let env =
-                envelope::parse(&data).map_err(|e| IngestError::BadRequest(format!("malformed envelope: {e}")))?;
-            if key.is_none() {
-                let dsn = env.header_str("dsn").ok_or_else(|| {
-                    IngestError::Unauthorized("missing authentication: no X-Sentry-Auth, sentry_key or dsn".into())
-                })?;
-                let (public_key, _) = auth::parse_dsn(dsn)
-                    .ok_or_else(|| IngestError::Unauthorized("the envelope's dsn is malformed".into()))?;
-                key = Some(st.keys.check(&public_key, project_id).await?);
-            }
+            let env = envelope::parse(&data).map_err(envelope_error)?;
             let key = key.take().ok_or_else(|| IngestError::Unauthorized("missing authentication".into()))?;
             let project_id = key.project_id;
             let header_event_id = env.header_str("event_id").and_then(event::normalize_event_id);
@@ -271,8 +279,9 @@ async fn handle(
                         None => st.digest.count(project_id, "feedback.invalid", 1),
                     },
                     // Transactions, sessions, client reports, check-ins, profiles, replays,
-                    // spans, logs and whatever comes next: accepted and counted, not stored.
-                    other => st.digest.count(project_id, other, 1),
+                    // spans, logs: accepted and counted, not stored. Any other type is
+                    // counted under one name, so the counts stay a short, fixed list.
+                    other => st.digest.count(project_id, counted_type(other), 1),
                 }
             }
             match new_event.as_mut() {
@@ -393,25 +402,97 @@ impl Incoming {
     async fn query_key(&self, st: &Ingest) -> Result<crate::store::ingest::IngestKey, IngestError> {
         let auth = presented_auth(&self.parts.headers, self.parts.uri.query().unwrap_or(""))?
             .ok_or_else(|| IngestError::Unauthorized("missing authentication: no sentry_key".into()))?;
-        st.keys.check(&auth.public_key, self.project_id).await
+        self.check_key(st, &auth.public_key).await
     }
 
-    /// Reads the body (refusing an over-long `Content-Length` before reading) and decodes its
-    /// `Content-Encoding`, at most `limit` bytes once decoded. `what` names it in errors.
-    async fn read_body(&self, body: Body, limit: usize, what: &str) -> Result<Vec<u8>, IngestError> {
+    /// The key checked for this request's project, refused at once (429) for an address
+    /// that has failed too often lately; a refusal counts as a failure of the address.
+    async fn check_key(&self, st: &Ingest, public_key: &str) -> Result<crate::store::ingest::IngestKey, IngestError> {
+        st.failures.check(&self.client_ip)?;
+        let checked = st.keys.check(public_key, self.project_id).await;
+        if matches!(checked, Err(IngestError::Unauthorized(_) | IngestError::Forbidden(_))) {
+            st.failures.failed(&self.client_ip);
+        }
+        checked
+    }
+
+    /// Reads the body (refusing an over-long `Content-Length` before reading), within
+    /// [`BODY_DEADLINE`], as it came on the wire.
+    async fn read_raw(&self, body: Body) -> Result<Vec<u8>, IngestError> {
         let declared = self.header(header::CONTENT_LENGTH.as_str()).and_then(|v| v.parse::<usize>().ok());
         if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
             return Err(IngestError::TooLarge(format!("the body is larger than {MAX_BODY_BYTES} bytes")));
         }
-        let raw = read_body(body).await?;
-        body::decode(self.header(header::CONTENT_ENCODING.as_str()), raw, limit).map_err(|e| match e {
-            body::DecodeError::TooLarge => {
-                IngestError::TooLarge(format!("the decoded {what} is larger than {limit} bytes"))
-            }
-            body::DecodeError::Unsupported(enc) => IngestError::UnsupportedEncoding(enc),
-            body::DecodeError::Corrupt(why) => IngestError::BadRequest(why),
-        })
+        tokio::time::timeout(BODY_DEADLINE, read_body(body)).await.map_err(|_| {
+            IngestError::Timeout(format!("the body did not arrive within {} s", BODY_DEADLINE.as_secs()))
+        })?
     }
+
+    /// Decodes a body read by [`Self::read_raw`] per its `Content-Encoding`, at most `limit`
+    /// bytes once decoded. `what` names it in errors.
+    fn decode(&self, raw: Vec<u8>, limit: usize, what: &str) -> Result<Vec<u8>, IngestError> {
+        body::decode(self.header(header::CONTENT_ENCODING.as_str()), raw, limit)
+            .map_err(|e| decode_error(e, what, limit))
+    }
+
+    /// [`Self::read_raw`] then [`Self::decode`].
+    async fn read_body(&self, body: Body, limit: usize, what: &str) -> Result<Vec<u8>, IngestError> {
+        let raw = self.read_raw(body).await?;
+        self.decode(raw, limit, what)
+    }
+}
+
+/// How long a request's body may take to arrive. An SDK sends a whole event in well under a
+/// second; a body trickling in a byte at a time holds a connection and its buffer for
+/// nothing, and gets 408.
+pub const BODY_DEADLINE: std::time::Duration = std::time::Duration::from_secs(30);
+
+fn decode_error(e: body::DecodeError, what: &str, limit: usize) -> IngestError {
+    match e {
+        body::DecodeError::TooLarge => {
+            IngestError::TooLarge(format!("the decoded {what} is larger than {limit} bytes"))
+        }
+        body::DecodeError::Unsupported(enc) => IngestError::UnsupportedEncoding(enc),
+        body::DecodeError::Corrupt(why) => IngestError::BadRequest(why),
+    }
+}
+
+fn envelope_error(e: envelope::EnvelopeError) -> IngestError {
+    match e {
+        envelope::EnvelopeError::Malformed(why) => IngestError::BadRequest(format!("malformed envelope: {why}")),
+        envelope::EnvelopeError::TooLarge(why) => IngestError::TooLarge(why),
+    }
+}
+
+/// The item types counted by name (what Sentry's SDKs send, and Relay knows); any other is
+/// counted as `unknown`, so an envelope of made-up types adds no rows.
+fn counted_type(ty: &str) -> &str {
+    const KNOWN: &[&str] = &[
+        "transaction",
+        "session",
+        "sessions",
+        "client_report",
+        "check_in",
+        "profile",
+        "profile_chunk",
+        "replay_event",
+        "replay_recording",
+        "replay_video",
+        "span",
+        "otel_span",
+        "log",
+        "otel_log",
+        "statsd",
+        "metric_buckets",
+        "metric_meta",
+        "security",
+        "raw_security",
+        "form_data",
+        "nel",
+        "unreal_report",
+        "trace_metric",
+    ];
+    KNOWN.iter().find(|k| **k == ty).copied().unwrap_or("unknown")
 }
 
 fn submit_error(e: SubmitError) -> IngestError {
@@ -455,6 +536,7 @@ fn presented_auth(headers: &HeaderMap, query: &str) -> Result<Option<auth::Clien
 async fn read_body(body: Body) -> Result<Vec<u8>, IngestError> {
     match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
         Ok(bytes) => Ok(bytes.to_vec()),
+        Err(e) if crate::listen::is_body_timeout(&e) => Err(IngestError::Timeout(e.to_string())),
         Err(e) => {
             let too_large = std::error::Error::source(&e).is_some_and(|s| s.is::<http_body_util::LengthLimitError>())
                 || e.to_string().contains("length limit");
@@ -526,7 +608,9 @@ pub fn prepare_event_bytes(
     project_id: i64,
     received_ms: i64,
 ) -> Result<NewEvent, IngestError> {
-    if let Some(skimmed) = crate::protocol::skim::skim(payload) {
+    // Only what the full path's parser takes as it is may skip it: one verdict for both.
+    let skimmed = lenient::fast_path_safe(payload).then(|| crate::protocol::skim::skim(payload)).flatten();
+    if let Some(skimmed) = skimmed {
         if let Ok((ev, s, grouping)) = grouping::normalize_and_group(skimmed, &ctx) {
             if ev.get("errors").is_none() {
                 let annotations = ["grouping", "title", "culprit"]

@@ -1,7 +1,7 @@
 //! The signed-in user's own account: password and API tokens.
 
+use crate::app::PageTitle;
 use leptos::prelude::*;
-use leptos_meta::Title;
 
 use crate::app::{load_error, ActionError, HydrationMark};
 use crate::error::AppError;
@@ -10,8 +10,26 @@ use crate::model::ApiToken;
 #[server(prefix = "/_fn", endpoint = "change_password")]
 pub async fn change_password(current: String, new: String) -> Result<(), AppError> {
     let user = crate::pages::guard::require_user().await?;
-    crate::auth::change_password(&crate::pages::guard::state().db, &user, &current, &new).await?;
-    Ok(())
+    let epoch = crate::auth::change_password(&crate::pages::guard::state().db, &user, &current, &new).await?;
+    // Every other session of the user has ended; this one goes on.
+    keep_this_session(epoch).await
+}
+
+/// Ends every other session of the signed-in user (other browsers, a stolen cookie).
+#[server(prefix = "/_fn", endpoint = "sign_out_elsewhere")]
+pub async fn sign_out_elsewhere() -> Result<(), AppError> {
+    let user = crate::pages::guard::require_user().await?;
+    let epoch = crate::pages::guard::state().db.end_sessions(user.id).await?;
+    keep_this_session(epoch).await
+}
+
+#[cfg(feature = "ssr")]
+async fn keep_this_session(epoch: i64) -> Result<(), AppError> {
+    let session = crate::pages::guard::session().await?;
+    crate::server::keep_session(&session, epoch).await.map_err(|e| {
+        tracing::error!("session: {e}");
+        AppError::Internal
+    })
 }
 
 #[server(prefix = "/_fn", endpoint = "my_tokens")]
@@ -60,9 +78,10 @@ pub fn AccountPage() -> impl IntoView {
     let password = ServerAction::<ChangePassword>::new();
     let create = ServerAction::<CreateToken>::new();
     let revoke = ServerAction::<RevokeToken>::new();
+    let elsewhere = ServerAction::<SignOutElsewhere>::new();
     let tokens = Resource::new(move || (create.version().get(), revoke.version().get()), |_| my_tokens());
     view! {
-        <Title text="Account · Faultline"/>
+        <PageTitle text="Account · Faultline"/>
         <main>
             <h1>"Your account"</h1>
             <section class="card">
@@ -73,7 +92,16 @@ pub fn AccountPage() -> impl IntoView {
                     <button type="submit">"Change password"</button>
                 </ActionForm>
                 <ActionError action=password/>
-                {move || password.value().get().and_then(|r| r.ok()).map(|_| view! { <p class="ok" role="status">"Password changed."</p> })}
+                {move || password.value().get().and_then(|r| r.ok()).map(|_| view! { <p class="ok" role="status">"Password changed. You are signed out everywhere else."</p> })}
+            </section>
+            <section class="card">
+                <h2>"Sessions"</h2>
+                <p class="muted">"Signed in on another computer, or lost one? End every session but this one."</p>
+                <ActionForm action=elsewhere attr:class="row">
+                    <button type="submit" data-testid="sign-out-elsewhere">"Sign out everywhere else"</button>
+                </ActionForm>
+                <ActionError action=elsewhere/>
+                {move || elsewhere.value().get().and_then(|r| r.ok()).map(|_| view! { <p class="ok" role="status">"Every other session has ended."</p> })}
             </section>
             <section class="card">
                 <h2>"API tokens"</h2>

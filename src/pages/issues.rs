@@ -7,8 +7,8 @@
 
 use std::collections::BTreeSet;
 
+use crate::app::PageTitle;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 use serde::{Deserialize, Serialize};
 
@@ -534,13 +534,13 @@ fn IssueListPage(per_project: bool) -> impl IntoView {
                         match data.await {
                             Ok(v) => match v.project {
                                 Some(p) => view! {
-                                    <Title text=format!("{} · Issues · Faultline", p.name)/>
+                                    <PageTitle text=format!("{} · Issues · Faultline", p.name)/>
                                     <h1>{p.name.clone()}<span class="slug">{format!("{}/{}", p.org_slug, p.slug)}</span></h1>
                                     <a class="settings-link" href=format!("/projects/{}/releases", p.id)>"Releases"</a>
                                     <a class="settings-link" href=format!("/projects/{}/alerts", p.id)>"Alerts"</a>
                                     <a class="settings-link" href=format!("/projects/{}/settings", p.id)>"Settings"</a>
                                 }.into_any(),
-                                None => view! { <Title text="Issues · Faultline"/><h1>"All issues"</h1> }.into_any(),
+                                None => view! { <PageTitle text="Issues · Faultline"/><h1>"All issues"</h1> }.into_any(),
                             },
                             Err(_) => view! { <h1>"Issues"</h1> }.into_any(),
                         }

@@ -1,7 +1,7 @@
 //! Signing in and out.
 
+use crate::app::PageTitle;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::app::{ActionError, HydrationMark};
@@ -51,7 +51,7 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
     let headers = leptos_axum::extract::<http::HeaderMap>().await.unwrap_or_default();
     let ip = crate::server::client_ip(&headers, peer, state.trust_proxy);
     let user = crate::auth::login(&state.db, &email, &password, &ip).await?;
-    crate::server::start_session(&session().await?, &user).await.map_err(|_| AppError::Internal)?;
+    crate::server::start_session(&state.db, &session().await?, &user).await?;
     leptos_axum::redirect(safe_next(next.as_deref()));
     Ok(())
 }
@@ -71,7 +71,7 @@ pub fn LoginPage() -> impl IntoView {
     let query = use_query_map();
     let next = move || query.with(|q| q.get("next").unwrap_or_default());
     view! {
-        <Title text="Sign in · Faultline"/>
+        <PageTitle text="Sign in · Faultline"/>
         <main class="narrow card">
             <h1>"Sign in to Faultline"</h1>
             <ActionForm action=action attr:class="stack">

@@ -1,8 +1,8 @@
 //! A project's settings page: its DSN with SDK setup snippets, its client keys and who has
 //! access. (The project's issues are the issue list, `pages::issues`.)
 
+use crate::app::PageTitle;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 use serde::{Deserialize, Serialize};
 
@@ -42,7 +42,7 @@ pub fn ProjectHeader(project: Project, current: &'static str) -> impl IntoView {
         ("Settings", "/settings".into()),
     ];
     view! {
-        <Title text=format!("{} · {current} · Faultline", project.name)/>
+        <PageTitle text=format!("{} · {current} · Faultline", project.name)/>
         <h1>{project.name.clone()}<span class="slug">{format!("{}/{}", project.org_slug, project.slug)}</span></h1>
         <nav class="subnav">
             {pages.into_iter().map(|(name, path)| if name == current {
@@ -157,13 +157,21 @@ pub async fn set_key_active(project_id: i64, key_id: i64, active: bool) -> Resul
 
 #[server(prefix = "/_fn", endpoint = "grant_access")]
 pub async fn grant_access(project_id: i64, email: String, role: String) -> Result<(), AppError> {
-    crate::pages::guard::require_project_admin(project_id).await?;
+    let me = crate::pages::guard::require_project_admin(project_id).await?;
     let db = &crate::pages::guard::state().db;
     let role = Role::parse(&role).ok_or_else(|| AppError::Invalid("Unknown role.".into()))?;
-    let user = db
-        .user_by_email(&crate::model::normalize_email(&email))
-        .await?
-        .ok_or_else(|| AppError::Invalid("No user has this e-mail; create the user first.".into()))?;
+    // An instance administrator sees every account; a project administrator may add only
+    // the people they already work with (a project in common), and gets the same answer for
+    // an unknown e-mail as for a stranger's, so the form cannot tell who has an account.
+    let unknown = || {
+        AppError::Invalid(
+            "No one you work with has this e-mail. An administrator can create the account or grant access.".into(),
+        )
+    };
+    let user = db.user_by_email(&crate::model::normalize_email(&email)).await?.ok_or_else(unknown)?;
+    if !me.is_admin && !db.share_a_project(me.id, user.id).await? {
+        return Err(unknown());
+    }
     db.set_membership(project_id, user.id, role).await?;
     Ok(())
 }

@@ -1,8 +1,8 @@
 //! The home page: the projects the user can see, by organization; admins create
 //! organizations and projects here.
 
+use crate::app::PageTitle;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::components::A;
 use serde::{Deserialize, Serialize};
 
@@ -77,7 +77,7 @@ pub fn HomePage() -> impl IntoView {
     let new_org = ServerAction::<CreateOrg>::new();
     let data = Resource::new(move || new_org.version().get(), |_| overview());
     view! {
-        <Title text="Projects · Faultline"/>
+        <PageTitle text="Projects · Faultline"/>
         <main>
             <h1>"Projects"</h1>
             <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>

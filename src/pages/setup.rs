@@ -1,7 +1,7 @@
 //! First run: create the first administrator and the first organization.
 
+use crate::app::PageTitle;
 use leptos::prelude::*;
-use leptos_meta::Title;
 
 use crate::app::{ActionError, HydrationMark};
 use crate::error::AppError;
@@ -11,7 +11,7 @@ pub async fn create_first_admin(email: String, password: String, organization: S
     use crate::pages::guard::{session, state};
 
     let user = crate::auth::setup_instance(&state().db, &email, &password, &organization).await?;
-    crate::server::start_session(&session().await?, &user).await.map_err(|_| AppError::Internal)?;
+    crate::server::start_session(&state().db, &session().await?, &user).await?;
     leptos_axum::redirect("/");
     Ok(())
 }
@@ -20,7 +20,7 @@ pub async fn create_first_admin(email: String, password: String, organization: S
 pub fn SetupPage() -> impl IntoView {
     let action = ServerAction::<CreateFirstAdmin>::new();
     view! {
-        <Title text="Set up Faultline"/>
+        <PageTitle text="Set up Faultline"/>
         <main class="narrow card">
             <h1>"Welcome to Faultline"</h1>
             <p class="muted">"Create the first administrator and name your organization."</p>

@@ -1,7 +1,7 @@
 //! User management for administrators.
 
+use crate::app::PageTitle;
 use leptos::prelude::*;
-use leptos_meta::Title;
 
 use crate::app::{load_error, ActionError, HydrationMark};
 use crate::error::AppError;
@@ -26,7 +26,7 @@ pub fn UsersPage() -> impl IntoView {
     let create = ServerAction::<CreateUser>::new();
     let users = Resource::new(move || create.version().get(), |_| list_users());
     view! {
-        <Title text="Users · Faultline"/>
+        <PageTitle text="Users · Faultline"/>
         <main>
             <h1>"Users"</h1>
             <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>

@@ -79,6 +79,28 @@ impl Db {
         Ok(on_db!(self, |pool| sqlx::query_as::<_, User>(&sql).bind(id).fetch_optional(pool).await?))
     }
 
+    /// The user of a session signed in at `epoch`, if that is still the user's epoch (see
+    /// [`Db::end_sessions`]).
+    pub async fn session_user(&self, id: i64, epoch: i64) -> Result<Option<User>> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1 AND session_epoch = $2");
+        Ok(on_db!(self, |pool| sqlx::query_as::<_, User>(&sql).bind(id).bind(epoch).fetch_optional(pool).await?))
+    }
+
+    /// The user's current session epoch, to store in a session being signed in.
+    pub async fn session_epoch(&self, user_id: i64) -> Result<i64> {
+        let sql = "SELECT session_epoch FROM users WHERE id = $1";
+        let epoch = on_db!(self, |pool| sqlx::query_scalar::<_, i64>(sql).bind(user_id).fetch_optional(pool).await?);
+        epoch.ok_or(StoreError::NotFound)
+    }
+
+    /// Ends every session of the user ("sign out everywhere"): returns the new epoch, which
+    /// a session that is to go on must store.
+    pub async fn end_sessions(&self, user_id: i64) -> Result<i64> {
+        let sql = "UPDATE users SET session_epoch = session_epoch + 1 WHERE id = $1 RETURNING session_epoch";
+        let epoch = on_db!(self, |pool| sqlx::query_scalar::<_, i64>(sql).bind(user_id).fetch_optional(pool).await?);
+        epoch.ok_or(StoreError::NotFound)
+    }
+
     pub async fn user_by_email(&self, email: &str) -> Result<Option<User>> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE email = $1");
         Ok(on_db!(self, |pool| sqlx::query_as::<_, User>(&sql).bind(email).fetch_optional(pool).await?))
@@ -98,18 +120,17 @@ impl Db {
         Ok(on_db!(self, |pool| sqlx::query_as::<_, User>(&sql).fetch_all(pool).await?))
     }
 
-    pub async fn set_password_hash(&self, user_id: i64, password_hash: &str) -> Result<()> {
-        let sql = "UPDATE users SET password_hash = $1 WHERE id = $2";
-        let done = on_db!(self, |pool| sqlx::query(sql)
+    /// Sets the password and ends every session of the user (their epoch moves on): returns
+    /// the new epoch.
+    pub async fn set_password_hash(&self, user_id: i64, password_hash: &str) -> Result<i64> {
+        let sql = "UPDATE users SET password_hash = $1, session_epoch = session_epoch + 1 WHERE id = $2 \
+                   RETURNING session_epoch";
+        let epoch = on_db!(self, |pool| sqlx::query_scalar::<_, i64>(sql)
             .bind(password_hash)
             .bind(user_id)
-            .execute(pool)
-            .await?
-            .rows_affected());
-        if done == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+            .fetch_optional(pool)
+            .await?);
+        epoch.ok_or(StoreError::NotFound)
     }
 
     /// Stores an API token by its SHA-256 (hex); the token itself is never stored.

@@ -222,10 +222,11 @@ impl Writer {
     pub(crate) fn open_sqlite(file: &Path, statement_cache: usize) -> Result<Writer> {
         let conn = rusqlite::Connection::open(file)?;
         conn.busy_timeout(Duration::from_secs(10))?;
-        conn.execute_batch(
+        conn.execute_batch(&format!(
             "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 0; \
-             PRAGMA temp_store = memory; PRAGMA cache_size = -32768;",
-        )?;
+             PRAGMA temp_store = memory; PRAGMA cache_size = -32768; PRAGMA journal_size_limit = {};",
+            super::WAL_SIZE_LIMIT
+        ))?;
         conn.set_prepared_statement_cache_capacity(statement_cache);
         Ok(Writer::Sqlite(std::sync::Mutex::new(conn)))
     }

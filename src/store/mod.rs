@@ -71,6 +71,28 @@ pub enum StoreError {
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
+impl StoreError {
+    /// A busy or locked SQLite database, a PostgreSQL serialization failure or deadlock, a
+    /// lost connection or an exhausted pool: worth another attempt, and for a person "try
+    /// again in a moment" (503), not a server fault.
+    pub fn is_busy(&self) -> bool {
+        match self {
+            StoreError::Sqlx(sqlx::Error::Database(d)) => {
+                matches!(d.code().as_deref(), Some("5") | Some("6") | Some("517") | Some("40001") | Some("40P01"))
+            }
+            StoreError::Sqlx(sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::Protocol(_)) => true,
+            StoreError::Sqlite(rusqlite::Error::SqliteFailure(f, _)) => {
+                matches!(f.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+            }
+            _ => false,
+        }
+    }
+}
+
+/// The WAL is truncated back to this size whenever it starts over (`journal_size_limit`),
+/// so a burst does not leave a large file behind.
+pub const WAL_SIZE_LIMIT: i64 = 64 << 20;
+
 /// Maps a unique-constraint violation to a [`StoreError::Conflict`] with `what` as message.
 fn conflict(what: &str) -> impl FnOnce(sqlx::Error) -> StoreError + '_ {
     move |e| match &e {
@@ -196,6 +218,7 @@ impl Db {
                 // 32 MiB of page cache per connection (SQLite's default is 2 MiB): the writer
                 // re-read index pages with a syscall each.
                 .pragma("cache_size", "-32768")
+                .pragma("journal_size_limit", WAL_SIZE_LIMIT.to_string())
                 .statement_cache_capacity(STATEMENT_CACHE);
             // No ping before handing out a connection: a local file does not drop connections,
             // and each ping is a round trip to the connection's thread.
@@ -262,18 +285,32 @@ impl Db {
             let (_, log, done): (i64, i64, i64) =
                 sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)").fetch_one(pool).await?;
             // Under sustained writes the WAL is never idle long enough to start over; once
-            // it is large and fully copied back, restart it. RESTART holds new writers back
-            // while it waits for readers of older snapshots (1.5-3.4 s seen while seeding),
-            // so it may wait 50 ms at most: when busy it gives up until the next round.
-            if log > 8192 && done == log {
+            // it is fully copied back (and not tiny), start it over and truncate the file
+            // (TRUNCATE), so the WAL stays bounded whatever the load. TRUNCATE holds new
+            // writers back while it waits for readers of older snapshots (1.5-3.4 s seen
+            // while seeding), so it may wait 50 ms at most: when busy it gives up until the
+            // next round.
+            if log > 256 && done == log {
                 let mut conn = pool.acquire().await?;
                 sqlx::query("PRAGMA busy_timeout = 50").execute(&mut *conn).await?;
-                let restarted = sqlx::query("PRAGMA wal_checkpoint(RESTART)").execute(&mut *conn).await;
+                let truncated = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&mut *conn).await;
                 sqlx::query("PRAGMA busy_timeout = 10000").execute(&mut *conn).await?;
-                restarted?;
+                truncated?;
             }
         }
         Ok(())
+    }
+
+    /// The size of the SQLite WAL file in bytes (0 without one, and on PostgreSQL).
+    pub async fn wal_bytes(&self) -> Result<u64> {
+        let Db::Sqlite(pool) = self else { return Ok(0) };
+        let files: Vec<(i64, String, String)> = sqlx::query_as("PRAGMA database_list").fetch_all(pool).await?;
+        let main = files.into_iter().find(|(_, name, _)| name == "main").map(|(_, _, file)| file);
+        Ok(main
+            .filter(|f| !f.is_empty())
+            .and_then(|f| std::fs::metadata(format!("{f}-wal")).ok())
+            .map(|m| m.len())
+            .unwrap_or(0))
     }
 
     /// SQLite's `PRAGMA integrity_check` ("ok" when the file is sound); "ok" on PostgreSQL.

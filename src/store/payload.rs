@@ -55,9 +55,30 @@ pub fn compress_raw(header: &RawHeader, payload: &[u8]) -> Vec<u8> {
 pub fn decompress_payload(blob: &[u8]) -> Vec<u8> {
     let bytes = zstd::stream::decode_all(blob).unwrap_or_else(|_| blob.to_vec());
     match bytes.strip_prefix(RAW_MARK) {
-        Some(rest) => normalize_raw(rest).unwrap_or(bytes),
+        Some(rest) => normalize_raw(rest).unwrap_or_else(|| unreadable(rest)),
         None => bytes,
     }
+}
+
+/// What a reader gets for a stored payload that does not normalize (never expected: the
+/// fast path stores only what parses as it is): an event that says so, with what was sent
+/// as text, never an empty event or the internal header.
+fn unreadable(rest: &[u8]) -> Vec<u8> {
+    let (header, payload) = match rest.iter().position(|b| *b == b'\n') {
+        Some(end) => (serde_json::from_slice::<RawHeader>(&rest[..end]).ok(), &rest[end + 1..]),
+        None => (None, rest),
+    };
+    let mut ev = serde_json::json!({
+        "message": "This event's stored payload could not be read; it is shown as sent.",
+        "level": "error",
+        "errors": [{ "type": "unreadable_payload", "reason": "the stored JSON does not normalize" }],
+        "extra": { "payload_as_sent": String::from_utf8_lossy(payload) },
+    });
+    if let (Some(h), serde_json::Value::Object(map)) = (header, &mut ev) {
+        map.insert("event_id".into(), h.event_id.into());
+        map.extend(h.annotations);
+    }
+    serde_json::to_vec(&ev).unwrap_or_default()
 }
 
 fn normalize_raw(rest: &[u8]) -> Option<Vec<u8>> {

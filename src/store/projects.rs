@@ -130,6 +130,17 @@ impl Db {
         Ok(role.as_deref().and_then(Role::parse))
     }
 
+    /// Whether two users are members of one project (or are the same user).
+    pub async fn share_a_project(&self, a: i64, b: i64) -> Result<bool> {
+        if a == b {
+            return Ok(true);
+        }
+        let sql = "SELECT COUNT(*) FROM memberships m JOIN memberships o ON o.project_id = m.project_id \
+                   WHERE m.user_id = $1 AND o.user_id = $2";
+        let n = on_db!(self, |pool| sqlx::query_scalar::<_, i64>(sql).bind(a).bind(b).fetch_one(pool).await?);
+        Ok(n > 0)
+    }
+
     /// Grants (or changes) a user's access to a project.
     pub async fn set_membership(&self, project_id: i64, user_id: i64, role: Role) -> Result<()> {
         let sql = "INSERT INTO memberships (user_id, project_id, role, created_at) VALUES ($1, $2, $3, $4) \

@@ -49,6 +49,10 @@ pub async fn for_event(db: &Db, issue: &Issue, project: &Project, event: &FullEv
         revisions.extend(r.ref_commit.clone());
     }
     revisions.extend(release_commits.first().map(|c| c.sha.clone()));
+    // Only commits registered through the release API (an API token's word) may make the
+    // clone fetch; a version an event names (anyone with the DSN can send one) is looked up
+    // in the clone as it is.
+    let registered = revisions.len();
     if let Some(v) = &event.row.release {
         revisions.push(v.clone());
         revisions.extend(v.split_once('@').map(|(_, version)| version.to_string()));
@@ -59,7 +63,8 @@ pub async fn for_event(db: &Db, issue: &Issue, project: &Project, event: &FullEv
     match project.repository_path.as_deref() {
         Some(path) => {
             let path = PathBuf::from(path);
-            let blamed = tokio::task::spawn_blocking(move || blame(&path, &revisions, &frames)).await.ok().flatten();
+            let blamed =
+                tokio::task::spawn_blocking(move || blame(&path, &revisions, registered, &frames)).await.ok().flatten();
             match blamed {
                 Some(found) => candidates.extend(found),
                 None => note_text = Some("The project's git clone could not be read.".to_string()),
@@ -81,18 +86,45 @@ pub async fn for_event(db: &Db, issue: &Issue, project: &Project, event: &FullEv
     Ok(Suspects { commits, note: note_text, now: crate::store::now_ms() })
 }
 
+/// The shortest time between two fetches of one clone caused by page views.
+const FETCH_INTERVAL: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// Whether `path` may fetch now (and then not again for [`FETCH_INTERVAL`]).
+fn fetch_due(path: &std::path::Path) -> bool {
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+    use std::time::Instant;
+    static LAST: Mutex<Option<HashMap<PathBuf, Instant>>> = Mutex::new(None);
+    let Ok(mut last) = LAST.lock() else { return false };
+    let last = last.get_or_insert_with(HashMap::new);
+    match last.get(path) {
+        Some(at) if at.elapsed() < FETCH_INTERVAL => false,
+        _ => {
+            last.insert(path.to_path_buf(), Instant::now());
+            true
+        }
+    }
+}
+
 fn note(text: &str) -> Suspects {
     Suspects { commits: vec![], note: Some(text.to_string()), now: crate::store::now_ms() }
 }
 
-/// Blame of each frame's line in the clone, at the first revision it has (after a fetch if
-/// it has none of them), else at HEAD. `None` when the clone cannot be read at all.
-fn blame(path: &std::path::Path, revisions: &[String], frames: &[FrameRef]) -> Option<Vec<Candidate>> {
+/// Blame of each frame's line in the clone, at the first revision it has, else at HEAD.
+/// When the clone has none of the first `registered` revisions (commits registered through
+/// the release API), it fetches first, at most once per [`FETCH_INTERVAL`] per clone, so
+/// viewing a page never makes a fetch per view. `None` when the clone cannot be read.
+fn blame(
+    path: &std::path::Path,
+    revisions: &[String],
+    registered: usize,
+    frames: &[FrameRef],
+) -> Option<Vec<Candidate>> {
     let repo = git::Repo::open(path);
     let find = || revisions.iter().find_map(|r| repo.resolve(r));
     let commit = match find() {
         Some(c) => c,
-        None if !revisions.is_empty() && repo.fetch() => find().or_else(|| repo.resolve("HEAD"))?,
+        None if registered > 0 && fetch_due(path) && repo.fetch() => find().or_else(|| repo.resolve("HEAD"))?,
         None => repo.resolve("HEAD")?,
     };
     let files = repo.files(&commit);

@@ -78,13 +78,19 @@ where
 
 /// Serves the whole application (pages, server functions, ingestion) on a random local port
 /// over `t`'s database; returns its base URL.
+/// Through the server's own accept loop (`listen::serve`) with its default limits.
 pub async fn start_server(t: &TestDb) -> String {
+    start_server_with(t, faultline::listen::Limits::default()).await
+}
+
+/// [`start_server`] with other connection limits.
+pub async fn start_server_with(t: &TestDb, limits: faultline::listen::Limits) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
+    let addr: SocketAddr = listener.local_addr().unwrap();
     let base = format!("http://{addr}");
     let app = router(AppState::new(t.db.clone(), &base, addr), false);
     tokio::spawn(async move {
-        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
+        faultline::listen::serve(listener, app, limits, std::future::pending()).await.unwrap();
     });
     base
 }
