@@ -40,7 +40,8 @@ pub fn page_csp(nonce: &str) -> String {
 
 /// The policy of every response that is not a page (JSON, downloads, assets): nothing may
 /// run or load from it, should a browser be made to render it.
-pub const NON_PAGE_CSP: &str = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+pub const NON_PAGE_CSP: &str =
+    "default-src 'none'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
 /// A `Content-Disposition` for a download: an ASCII file name with everything outside
 /// `[A-Za-z0-9._-]` replaced (no quote, no CR/LF, no path), never empty.

@@ -246,3 +246,108 @@ fn the_fast_path_stores_what_the_full_path_stores() {
     }
     assert!(fast > events.len(), "most events take the fast path: {fast}");
 }
+
+/// What the full path alone takes: the lenient parse, then normalize and group.
+fn full_path(bytes: &[u8], ctx: &event::Context) -> Result<faultline::store::ingest::NewEvent, String> {
+    let raw = json::parse_lenient(bytes)?;
+    faultline::ingest::prepare_event(raw, ctx.clone(), 1, ctx.received_ms).map_err(|e| e.to_string())
+}
+
+/// A corpus event made hostile the way a fuzzer that knows the format would: deep values
+/// where SDKs put databags (`extra`, breadcrumbs, `request.data`, frame `vars`), then, in the
+/// bytes, escapes of lone surrogates, bytes that are not UTF-8, numbers out of range and
+/// Python's `NaN` spliced into strings and values.
+fn hostile(rng: &mut Rng, event: &[u8]) -> Vec<u8> {
+    let mut v: serde_json::Value = match serde_json::from_slice(event) {
+        Ok(v @ serde_json::Value::Object(_)) => v,
+        _ => return mutate(rng, event),
+    };
+    if rng.below(2) == 0 {
+        let depth = 20 + rng.below(120);
+        let mut deep = serde_json::json!("bottom");
+        for i in 0..depth {
+            deep = if i % 2 == 0 { serde_json::json!([deep]) } else { serde_json::json!({ "k": deep }) };
+        }
+        let spots = ["/extra", "/request", "/breadcrumbs", "/contexts"];
+        let spot = spots[rng.below(spots.len())];
+        let obj = v.as_object_mut().unwrap();
+        let key = &spot[1..];
+        match key {
+            "breadcrumbs" => {
+                obj.insert(key.into(), serde_json::json!({ "values": [{ "message": "m", "data": deep }] }))
+            }
+            "request" => obj.insert(key.into(), serde_json::json!({ "url": "http://x/", "data": deep })),
+            _ => obj.insert(key.into(), serde_json::json!({ "deep": deep })),
+        };
+    }
+    let mut bytes = serde_json::to_vec(&v).unwrap();
+    const SPLICES: &[&[u8]] =
+        &[b"\\udc00", b"\\ud800", b"\\udbff\\udfff", b"\\ud83d\\ude00", b"\\\\udc00", b"\xe9", b"\xff\xfe", b"\xc3"];
+    for _ in 0..1 + rng.below(3) {
+        // Into strings (after an opening quote), or a field after an object's `{`.
+        let opening: Vec<usize> = (1..bytes.len())
+            .filter(|&i| bytes[i] == b'"' && matches!(bytes[i - 1], b'{' | b'[' | b',' | b':'))
+            .collect();
+        if opening.is_empty() {
+            break;
+        }
+        if rng.below(8) == 0 {
+            let braces: Vec<usize> = bytes.iter().enumerate().filter(|(_, b)| **b == b'{').map(|(i, _)| i).collect();
+            let at = braces[rng.below(braces.len())] + 1;
+            let field: &[u8] = if rng.below(2) == 0 { b"\"fuzz\":1e999," } else { b"\"fuzz\":NaN," };
+            bytes.splice(at..at, field.iter().copied());
+            continue;
+        }
+        let at = opening[rng.below(opening.len())] + 1;
+        let what = SPLICES[rng.below(SPLICES.len())];
+        bytes.splice(at..at, what.iter().copied());
+    }
+    bytes
+}
+
+/// One verdict: whatever the bytes, the fast path accepts exactly what the full path
+/// accepts, and an accepted event reads back whole (as the full path would store it), never
+/// empty and never as the internal header. Over the corpus made hostile (structure-aware)
+/// and plain byte mutations; `FAULTLINE_FUZZ_ROUNDS` runs longer.
+#[test]
+fn both_paths_give_one_verdict_and_read_back_whole() {
+    use faultline::ingest::prepare_event_bytes;
+    use faultline::store::payload::decompress_payload;
+
+    let events = corpus();
+    let mut rng = Rng(0x0e_e7d1c7);
+    let (mut accepted, mut refused, mut fast) = (0usize, 0usize, 0usize);
+    let ctx = event::Context {
+        event_id: Some(format!("{:032x}", 7)),
+        received_ms: 1_800_000_000_000,
+        sent_at_ms: None,
+        client_ip: Some("203.0.113.9".into()),
+    };
+    let rounds = std::env::var("FAULTLINE_FUZZ_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(3000usize);
+    for round in 0..rounds {
+        let seed = &events[round % events.len()];
+        let bytes = if round % 3 == 2 { mutate(&mut rng, seed) } else { hostile(&mut rng, seed) };
+        let quick = prepare_event_bytes(&bytes, ctx.clone(), 1, ctx.received_ms);
+        let slow = full_path(&bytes, &ctx);
+        let what = || format!("round {round}: {}", String::from_utf8_lossy(&bytes[..bytes.len().min(300)]));
+        match (quick, slow) {
+            (Ok(q), Ok(s)) => {
+                accepted += 1;
+                let read = decompress_payload(&q.payload);
+                assert!(!read.starts_with(b"\0"), "{}", what());
+                let a: serde_json::Value = serde_json::from_slice(&read).unwrap_or_else(|e| panic!("{e}: {}", what()));
+                let b: serde_json::Value = serde_json::from_slice(&decompress_payload(&s.payload)).unwrap();
+                assert!(!a.to_string().contains("unreadable_payload"), "{}", what());
+                assert_eq!(a, b, "{}", what());
+                assert_eq!((&q.grouping, &q.tags, q.timestamp), (&s.grouping, &s.tags, s.timestamp), "{}", what());
+                if q.payload != s.payload {
+                    fast += 1;
+                }
+            }
+            (Err(_), Err(_)) => refused += 1,
+            (q, s) => panic!("the paths disagree: fast {:?}, full {:?}: {}", q.map(|_| ()), s.map(|_| ()), what()),
+        }
+    }
+    assert!(accepted > rounds / 3 && refused > 0 && fast > 0, "accepted {accepted}, refused {refused}, fast {fast}");
+    eprintln!("one verdict: {accepted} accepted ({fast} by the fast path), {refused} refused");
+}

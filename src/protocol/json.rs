@@ -80,7 +80,7 @@ pub fn fast_path_safe(bytes: &[u8]) -> bool {
 /// when it holds an escape of a lone surrogate or is not closed.
 fn string_end(bytes: &[u8], mut i: usize) -> Option<usize> {
     loop {
-        i += memchr::memchr2(b'"', b'\\', &bytes[i..])?;
+        i += memchr::memchr2(b'"', b'\\', bytes.get(i..)?)?;
         if bytes[i] == b'"' {
             return Some(i + 1);
         }
