@@ -1,6 +1,8 @@
 //! Faultline: a self-hosted error tracker for applications instrumented with Sentry SDKs.
 //! See ARCHITECTURE.md for the map.
 
+#[cfg(feature = "ssr")]
+pub mod access;
 pub mod app;
 pub mod dsn;
 pub mod error;

@@ -47,7 +47,7 @@ pub async fn issues_stream(State(state): State<AppState>, session: Session, Quer
     let Some(user) = session_user(&state.db, &session).await else {
         return (StatusCode::UNAUTHORIZED, "not signed in").into_response();
     };
-    let projects = match crate::triage::list_projects(&state.db, &user, p.project).await {
+    let projects = match crate::access::projects(&state.db, &user, p.project).await {
         Ok(ps) => ps.into_iter().map(|p| p.id).collect::<Vec<_>>(),
         Err(_) => return (StatusCode::NOT_FOUND, "not found").into_response(),
     };

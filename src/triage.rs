@@ -2,10 +2,11 @@
 //! The UI's server functions (with the session's user) and the JSON API (with the API
 //! token's user) both come through here, so they see and do exactly the same things.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
+use crate::access::{self, Need};
 use crate::error::AppError;
-use crate::model::{HourBar, IssueChange, IssueItem, IssueList, Project, Role, StatsPeriod, User};
+use crate::model::{HourBar, IssueChange, IssueItem, IssueList, StatsPeriod, User};
 use crate::search::{self, Sort};
 use crate::store::triage::{hour_of, IssueQuery};
 use crate::store::{now_ms, Db};
@@ -22,20 +23,8 @@ pub struct ListRequest {
     pub stats: StatsPeriod,
 }
 
-/// The projects a list covers; a project the user may not see is `NotFound`.
-pub async fn list_projects(db: &Db, user: &User, project_id: Option<i64>) -> Result<Vec<Project>, AppError> {
-    let visible = db.projects_visible_to(user).await?;
-    match project_id {
-        None => Ok(visible),
-        Some(id) => match visible.into_iter().find(|p| p.id == id) {
-            Some(p) => Ok(vec![p]),
-            None => Err(AppError::NotFound),
-        },
-    }
-}
-
 pub async fn list(db: &Db, user: &User, req: &ListRequest) -> Result<IssueList, AppError> {
-    let projects = list_projects(db, user, req.project_id).await?;
+    let projects = access::projects(db, user, req.project_id).await?;
     let project_ids: Vec<i64> = projects.iter().map(|p| p.id).collect();
     let now = now_ms();
     let parsed = search::parse(&req.query, now);
@@ -121,37 +110,10 @@ pub fn hourly_chart(hours: &[(i64, i64)], this_hour: i64) -> Vec<HourBar> {
 
 /// A project's events per hour for its chart, if the user may see the project.
 pub async fn project_chart(db: &Db, user: &User, project_id: i64) -> Result<Vec<HourBar>, AppError> {
-    if db.project_role(user, project_id).await?.is_none() {
-        return Err(AppError::NotFound);
-    }
+    access::project(db, user, project_id, Need::See).await?;
     let this_hour = hour_of(now_ms());
     let hours = db.project_hourly(project_id, this_hour - CHART_HOURS + 1 - 23).await?;
     Ok(hourly_chart(&hours, this_hour))
-}
-
-/// The issues' projects, checked: each issue must exist in a project the user may see, and
-/// with `admin` the user must administer it. Returns the distinct project ids.
-pub async fn check_issues(db: &Db, user: &User, ids: &[i64], admin: bool) -> Result<Vec<i64>, AppError> {
-    if ids.is_empty() {
-        return Err(AppError::Invalid("Select at least one issue.".into()));
-    }
-    if ids.len() > 1000 {
-        return Err(AppError::Invalid("At most 1000 issues at once.".into()));
-    }
-    let found = db.issue_projects(ids).await?;
-    let wanted: BTreeSet<i64> = ids.iter().copied().collect();
-    if found.len() != wanted.len() {
-        return Err(AppError::NotFound);
-    }
-    let projects: BTreeSet<i64> = found.iter().map(|(_, p)| *p).collect();
-    for &project in &projects {
-        match db.project_role(user, project).await? {
-            None => return Err(AppError::NotFound),
-            Some(Role::Member) if admin => return Err(AppError::Forbidden),
-            Some(_) => {}
-        }
-    }
-    Ok(projects.into_iter().collect())
 }
 
 /// The one answer for an assignee who does not exist or may not see the issue: no user
@@ -161,13 +123,13 @@ pub const NOT_ASSIGNABLE: &str =
 
 /// Resolves, reopens, ignores or assigns issues; returns how many changed.
 pub async fn update(db: &Db, user: &User, ids: &[i64], change: &IssueChange) -> Result<u64, AppError> {
-    let projects = check_issues(db, user, ids, false).await?;
+    let projects = access::issues(db, user, ids, Need::See).await?;
     if let IssueChange::Assign { user_id: Some(assignee) } = change {
         // The assignee must be able to see every project involved. A user who does not
         // exist gets the same answer as one without access, so ids cannot be probed.
         let who = db.user_by_id(*assignee).await?.ok_or_else(|| AppError::Invalid(NOT_ASSIGNABLE.into()))?;
         for &p in &projects {
-            if db.project_role(&who, p).await?.is_none() {
+            if access::project(db, &who, p, Need::See).await.is_err() {
                 return Err(AppError::Invalid(NOT_ASSIGNABLE.into()));
             }
         }
@@ -184,7 +146,7 @@ pub async fn update(db: &Db, user: &User, ids: &[i64], change: &IssueChange) -> 
 
 /// Deletes issues and their events; project administrators only.
 pub async fn delete(db: &Db, user: &User, ids: &[i64]) -> Result<u64, AppError> {
-    let projects = check_issues(db, user, ids, true).await?;
+    let projects = access::issues(db, user, ids, Need::Administer).await?;
     let deleted = db.delete_issues(ids).await?;
     projects.iter().for_each(|p| crate::live::notify(*p));
     Ok(deleted)
@@ -198,15 +160,13 @@ pub async fn comment(db: &Db, user: &User, issue_id: i64, text: &str) -> Result<
     if text.chars().count() > 10_000 {
         return Err(AppError::Invalid("A comment may have at most 10,000 characters.".into()));
     }
-    check_issues(db, user, &[issue_id], false).await?;
+    access::issues(db, user, &[issue_id], Need::See).await?;
     Ok(db.add_comment(issue_id, user.id, text).await?)
 }
 
 /// People an issue of the project can be assigned to: its members and the administrators.
 pub async fn assignees(db: &Db, user: &User, project_id: i64) -> Result<Vec<User>, AppError> {
-    if db.project_role(user, project_id).await?.is_none() {
-        return Err(AppError::NotFound);
-    }
+    access::project(db, user, project_id, Need::See).await?;
     let members = db.list_members(project_id).await?;
     let mut out: Vec<User> = db
         .list_users()

@@ -9,7 +9,7 @@ const dev = { email: 'dev@example.com', password: 'dev password 123' };
 const dsnPattern = /^http:\/\/[0-9a-f]{32}@127\.0\.0\.1:\d+\/\d+$/;
 
 async function signOut(page: Page) {
-  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByRole('button', { name: 'Sign out', exact: true }).click();
   await expect(page).toHaveURL(/\/login$/);
 }
 
@@ -133,7 +133,11 @@ test('a member sees only the projects they were given', async ({ page }) => {
   await expect(page.getByRole('alert')).toHaveText('You do not have permission to do this.');
 });
 
-test('a user changes their password and creates an API token shown once', async ({ page }) => {
+test('a user changes their password and creates an API token shown once', async ({ page, browser }) => {
+  // The same user signed in on another computer: the password change ends that session.
+  const elsewhere = await browser.newContext();
+  const other = await elsewhere.newPage();
+  await signIn(other, dev);
   await signIn(page, dev);
   await page.getByTestId('current-user').click();
   await expect(page.getByRole('heading', { name: 'Your account' })).toBeVisible();
@@ -144,8 +148,20 @@ test('a user changes their password and creates an API token shown once', async 
   await expect(page.getByRole('alert')).toHaveText('The current password is not right.');
   await page.getByLabel('Current password').fill(dev.password);
   await page.getByRole('button', { name: 'Change password' }).click();
-  await expect(page.getByRole('status')).toHaveText('Password changed.');
+  await expect(page.getByRole('status')).toHaveText('Password changed. You are signed out everywhere else.');
   dev.password = 'a new dev password';
+  await other.goto('/');
+  await expect(other).toHaveURL(/\/login/);
+  // "Sign out everywhere else" does the same without a password change, and keeps this one.
+  await signIn(other, dev);
+  await page.getByTestId('sign-out-elsewhere').click();
+  await expect(page.getByText('Every other session has ended.')).toBeVisible();
+  await other.goto('/');
+  await expect(other).toHaveURL(/\/login/);
+  await elsewhere.close();
+  await page.reload();
+  await ready(page);
+  await expect(page.getByTestId('current-user')).toHaveText(dev.email);
 
   await page.getByLabel('Label').fill('gitlab');
   await page.getByRole('button', { name: 'Create token' }).click();

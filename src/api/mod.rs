@@ -28,9 +28,14 @@ use crate::model::{Issue, Org, Project, User};
 use crate::server::AppState;
 use crate::store::Db;
 
-/// The API's routes, each with and without the trailing slash (Sentry's URLs have it).
-pub fn router(state: AppState) -> Router {
-    let routes: Vec<(&str, MethodRouter<AppState>)> = vec![
+/// The API's paths (the route table `router` serves), for tests that cover every route.
+pub fn paths() -> Vec<&'static str> {
+    routes().into_iter().map(|(path, _)| path).collect()
+}
+
+/// The route table: each path with its handlers.
+fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
+    vec![
         ("/api/0/", get(projects::index)),
         ("/api/0/projects/", get(projects::list)),
         ("/api/0/organizations/", get(projects::organizations)),
@@ -60,9 +65,13 @@ pub fn router(state: AppState) -> Router {
         ("/api/0/organizations/{org}/issues/{id}/", get(issues::detail).put(issues::update).delete(issues::delete)),
         ("/api/0/organizations/{org}/issues/{id}/events/", get(events::list)),
         ("/api/0/organizations/{org}/issues/{id}/events/{event_id}/", get(events::issue_event)),
-    ];
+    ]
+}
+
+/// The API's routes, each with and without the trailing slash (Sentry's URLs have it).
+pub fn router(state: AppState) -> Router {
     let mut router = Router::new();
-    for (path, route) in routes {
+    for (path, route) in routes() {
         router = router.route(path, route.clone()).route(path.trim_end_matches('/'), route);
     }
     router
@@ -275,7 +284,7 @@ pub(crate) fn is_org(project: &Project, wanted: &str) -> bool {
 /// organization.
 pub async fn find_project(db: &Db, user: &User, org: &str, project: &str) -> Result<(Project, Org), ApiError> {
     let visible: Vec<Project> =
-        crate::triage::list_projects(db, user, None).await?.into_iter().filter(|p| is_org(p, org)).collect();
+        crate::access::projects(db, user, None).await?.into_iter().filter(|p| is_org(p, org)).collect();
     let found = visible
         .iter()
         .position(|p| p.slug == project)
@@ -289,8 +298,7 @@ pub async fn find_project(db: &Db, user: &User, org: &str, project: &str) -> Res
 /// The issue `{id}` if the user may see it (and it is in `org` when the URL names one).
 pub async fn find_issue(db: &Db, user: &User, id: &str, org: Option<&str>) -> Result<(Issue, Project), ApiError> {
     let id: i64 = id.parse().map_err(|_| ApiError::NotFound)?;
-    crate::triage::check_issues(db, user, &[id], false).await?;
-    let issue = db.issue_by_id(id).await?.ok_or(ApiError::NotFound)?;
+    let (_, issue) = crate::access::issue(db, user, id, crate::access::Need::See).await?;
     let project = db.project_by_id(issue.project_id).await?.ok_or(ApiError::NotFound)?;
     if org.is_some_and(|org| !is_org(&project, org)) {
         return Err(ApiError::NotFound);

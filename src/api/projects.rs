@@ -25,7 +25,7 @@ pub async fn index(State(state): State<AppState>, headers: HeaderMap) -> Result<
 
 /// The projects the user sees, each with its organization.
 async fn visible(state: &AppState, user: &User) -> Result<Vec<(Project, Org)>, ApiError> {
-    let projects = crate::triage::list_projects(&state.db, user, None).await?;
+    let projects = crate::access::projects(&state.db, user, None).await?;
     let orgs: HashMap<i64, Org> = state.db.list_orgs().await?.into_iter().map(|o| (o.id, o)).collect();
     Ok(projects.into_iter().filter_map(|p| orgs.get(&p.org_id).cloned().map(|o| (p, o))).collect())
 }

@@ -26,7 +26,7 @@ use crate::store::Db;
 /// The projects of organization `org` that the user sees.
 async fn org_projects(db: &Db, user: &User, org: &str) -> Result<Vec<Project>, ApiError> {
     let projects: Vec<Project> =
-        crate::triage::list_projects(db, user, None).await?.into_iter().filter(|p| is_org(p, org)).collect();
+        crate::access::projects(db, user, None).await?.into_iter().filter(|p| is_org(p, org)).collect();
     if projects.is_empty() {
         return Err(ApiError::NotFound);
     }
@@ -238,10 +238,11 @@ pub async fn create(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let db = &state.db;
+    // Access first: an organization the user does not see answers 404 whatever the body.
+    let visible = org_projects(db, &user, param(&p, "org")).await?;
     let obj = object(&body)?;
     let version = text(&obj, "version")?.ok_or_else(|| ApiError::BadRequest("version is required.".into()))?;
     check_version(&version)?;
-    let visible = org_projects(db, &user, param(&p, "org")).await?;
     let projects = named_projects(&obj, &visible, true)?;
     let changes = commit_changes(&obj)?;
     let mut created = false;
@@ -353,10 +354,10 @@ pub async fn create_deploy(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let db = &state.db;
+    let visible = org_projects(db, &user, param(&p, "org")).await?;
     let obj = object(&body)?;
     let environment =
         text(&obj, "environment")?.ok_or_else(|| ApiError::BadRequest("environment is required.".into()))?;
-    let visible = org_projects(db, &user, param(&p, "org")).await?;
     let projects = named_projects(&obj, &visible, false)?;
     let rows = rows_of(db, &projects, param(&p, "version")).await?;
     let (name, url) = (text(&obj, "name")?, text(&obj, "url")?);

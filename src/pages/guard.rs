@@ -1,5 +1,5 @@
 //! Authorization for server functions: each one is a public endpoint, so each starts by
-//! asking here who is calling and what they may do.
+//! asking here who is calling (the session) and, through `access`, what they may do.
 
 #[cfg(feature = "ssr")]
 pub use server::*;
@@ -8,6 +8,7 @@ pub use server::*;
 mod server {
     use tower_sessions::Session;
 
+    use crate::access::{self, Need};
     use crate::error::AppError;
     use crate::model::{Issue, Role, User};
     use crate::server::{session_user, AppState};
@@ -32,9 +33,7 @@ mod server {
     /// The signed-in user, who must be an administrator.
     pub async fn require_admin() -> Result<User, AppError> {
         let user = require_user().await?;
-        if !user.is_admin {
-            return Err(AppError::Forbidden);
-        }
+        access::instance_admin(&user)?;
         Ok(user)
     }
 
@@ -42,26 +41,22 @@ mod server {
     /// answers `NotFound`, exactly like one that does not exist.
     pub async fn require_project(project_id: i64) -> Result<(User, Role), AppError> {
         let user = require_user().await?;
-        match state().db.project_role(&user, project_id).await? {
-            Some(role) => Ok((user, role)),
-            None => Err(AppError::NotFound),
-        }
+        let role = access::project(&state().db, &user, project_id, Need::See).await?;
+        Ok((user, role))
     }
 
     /// Like [`require_project`], and the role must be `Admin`.
     pub async fn require_project_admin(project_id: i64) -> Result<User, AppError> {
-        match require_project(project_id).await? {
-            (user, Role::Admin) => Ok(user),
-            _ => Err(AppError::Forbidden),
-        }
+        let user = require_user().await?;
+        access::project(&state().db, &user, project_id, Need::Administer).await?;
+        Ok(user)
     }
 
     /// The signed-in user's access to an issue: `NotFound` for an issue of a project they
     /// may not see, as for one that does not exist.
     pub async fn require_issue(issue_id: i64) -> Result<(User, Role, Issue), AppError> {
-        require_user().await?;
-        let issue = state().db.issue_by_id(issue_id).await?.ok_or(AppError::NotFound)?;
-        let (user, role) = require_project(issue.project_id).await?;
+        let user = require_user().await?;
+        let (role, issue) = access::issue(&state().db, &user, issue_id, Need::See).await?;
         Ok((user, role, issue))
     }
 }

@@ -158,6 +158,7 @@ mod download {
     use axum::response::{IntoResponse, Response};
     use tower_sessions::Session;
 
+    use crate::error::AppError;
     use crate::server::{session_user, AppState};
 
     pub async fn event_json_file(
@@ -172,20 +173,20 @@ mod download {
         };
         let Some(event_id) = crate::protocol::event::normalize_event_id(&event_id) else { return not_found() };
         let found = async {
-            let issue = state.db.issue_by_id(issue_id).await?;
-            let Some(issue) = issue else { return Ok(None) };
-            // As `guard::require_project`: a project the user may not see does not exist.
-            if state.db.project_role(&user, issue.project_id).await?.is_none() {
-                return Ok(None);
-            }
-            state.db.issue_event_payload(issue.project_id, issue_id, &event_id).await
+            // As everywhere (`access`): an issue the user may not see does not exist.
+            let issue = match crate::access::issue(&state.db, &user, issue_id, crate::access::Need::See).await {
+                Ok((_, issue)) => issue,
+                Err(AppError::NotFound) => return Ok(None),
+                Err(e) => return Err(e),
+            };
+            Ok(state.db.issue_event_payload(issue.project_id, issue_id, &event_id).await?)
         };
         match found.await {
             Ok(Some(json)) => {
                 let disposition = if query.is_some_and(|q| q.split('&').any(|p| p == "inline" || p == "inline=1")) {
                     "inline".to_string()
                 } else {
-                    format!("attachment; filename=\"event-{event_id}.json\"")
+                    crate::html::attachment_disposition(&format!("event-{event_id}.json"))
                 };
                 (
                     [
@@ -198,6 +199,10 @@ mod download {
                     .into_response()
             }
             Ok(None) => not_found(),
+            Err(AppError::Busy) => {
+                (StatusCode::SERVICE_UNAVAILABLE, [(header::RETRY_AFTER, "2")], "The server is busy; try again.")
+                    .into_response()
+            }
             Err(e) => {
                 tracing::error!("event JSON: {e}");
                 (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong").into_response()

@@ -83,7 +83,7 @@ pub async fn issue_filter_options(project_id: Option<i64>) -> Result<FilterOptio
     use crate::pages::guard::{require_user, state};
     let user = require_user().await?;
     let db = &state().db;
-    let projects = crate::triage::list_projects(db, &user, project_id).await?;
+    let projects = crate::access::projects(db, &user, project_id).await?;
     let ids: Vec<i64> = projects.iter().map(|p| p.id).collect();
     Ok(FilterOptions {
         environments: db.project_tag_values(&ids, "environment", 50).await?,

@@ -31,7 +31,7 @@ pub const PLATFORMS: [(&str, &str); 7] = [
 pub async fn overview() -> Result<HomeData, AppError> {
     let user = crate::pages::guard::require_user().await?;
     let db = &crate::pages::guard::state().db;
-    let projects = db.projects_visible_to(&user).await?;
+    let projects = crate::access::projects(db, &user, None).await?;
     let mut orgs = db.list_orgs().await?;
     if !user.is_admin {
         orgs.retain(|o| projects.iter().any(|p| p.org_id == o.id));
