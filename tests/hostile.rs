@@ -486,3 +486,29 @@ async fn access_answers_and_sessions() {
     })
     .await;
 }
+
+/// On PostgreSQL, a transaction elsewhere that locks the events table holds the writer up:
+/// ingestion answers 429 within its deadline (never hangs), then works once it is gone.
+#[tokio::test]
+async fn a_held_table_lock_on_postgres_is_answered_429() {
+    let t = TestDb::postgres().await;
+    let s = Srv::start(&t).await;
+    let faultline::store::Db::Postgres(pool) = &t.db else { unreachable!() };
+    let mut holder = pool.begin().await.unwrap();
+    sqlx::query("LOCK TABLE events IN ACCESS EXCLUSIVE MODE").execute(&mut *holder).await.unwrap();
+    let event = br#"{"message":"while locked"}"#;
+    let (status, body) = s.post(envelope_bytes(&json!({}), event), &[("x-sentry-auth", &s.auth())]).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    holder.rollback().await.unwrap();
+    let mut ok = false;
+    for _ in 0..50 {
+        let (status, _) = s.post(envelope_bytes(&json!({}), event), &[("x-sentry-auth", &s.auth())]).await;
+        if status == StatusCode::OK {
+            ok = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(ok, "ingestion did not come back after the lock");
+    t.finish().await;
+}

@@ -64,29 +64,27 @@ impl Digest {
         let spawned = std::thread::Builder::new().name("faultline-writer".into()).spawn(move || {
             match tokio::runtime::Builder::new_current_thread().enable_all().build() {
                 Ok(rt) => rt.block_on(async move {
-                    let mut rx = rx;
+                    let rx = Arc::new(tokio::sync::Mutex::new(rx));
                     // Supervised: should a batch panic, its requests are answered 429 (their
                     // answers are dropped, never a false 200) and the writer starts again
                     // with a fresh connection, so ingestion does not stay refused for ever.
-                    loop {
-                        // Its own connection (see `Db::dedicated_writer`); the shared pool if that fails.
-                        let (own, wal) = match db.dedicated_writer().await {
-                            Ok(own) => own,
-                            Err(e) => {
-                                tracing::warn!("the writer shares the pool: {e}");
-                                (Writer::Pool(db.clone()), None)
-                            }
-                        };
-                        let answer = Answer::start(wal);
-                        let run = writer(own, &mut rx, writer_counts.clone(), answer, alerts.clone());
-                        match futures_util::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(run)).await {
-                            Ok(()) => break,
-                            Err(_) => {
-                                tracing::error!("the ingestion writer panicked; starting it again");
-                                tokio::time::sleep(Duration::from_millis(200)).await;
-                            }
+                    supervised(|_| {
+                        let (db, counts, alerts, rx) = (db.clone(), writer_counts.clone(), alerts.clone(), rx.clone());
+                        async move {
+                            // A panic drops the guard; the queue outlives it for the next run.
+                            let mut rx = rx.lock().await;
+                            // Its own connection (see `Db::dedicated_writer`); the shared pool if that fails.
+                            let (own, wal) = match db.dedicated_writer().await {
+                                Ok(own) => own,
+                                Err(e) => {
+                                    tracing::warn!("the writer shares the pool: {e}");
+                                    (Writer::Pool(db), None)
+                                }
+                            };
+                            writer(own, &mut rx, counts, Answer::start(wal), alerts).await
                         }
-                    }
+                    })
+                    .await
                 }),
                 Err(e) => tracing::error!("cannot start the writer's runtime: {e}"),
             }
@@ -127,6 +125,24 @@ impl Digest {
     pub fn count(&self, project_id: i64, item_type: &str, n: i64) {
         if let Ok(mut counts) = self.counts.lock() {
             *counts.entry((project_id, item_type.to_string())).or_insert(0) += n;
+        }
+    }
+}
+
+/// Runs `run(attempt)` until it returns; a panic starts it again (after a short pause), so a
+/// bug in one batch cannot leave ingestion refused for ever.
+async fn supervised<F, Fut>(mut run: F)
+where
+    F: FnMut(u32) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    for attempt in 0.. {
+        match futures_util::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(run(attempt))).await {
+            Ok(()) => return,
+            Err(_) => {
+                tracing::error!("the ingestion writer panicked; starting it again");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
         }
     }
 }
@@ -390,4 +406,24 @@ where
 /// Errors worth another attempt (see [`StoreError::is_busy`]).
 fn is_transient(e: &StoreError) -> bool {
     e.is_busy()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panicking_writer_is_started_again() {
+        let mut runs = Vec::new();
+        supervised(|attempt| {
+            runs.push(attempt);
+            async move {
+                if attempt < 2 {
+                    panic!("a bug in a batch");
+                }
+            }
+        })
+        .await;
+        assert_eq!(runs, vec![0, 1, 2]);
+    }
 }

@@ -203,3 +203,58 @@ fn suspect(c: Candidate, repository_url: Option<&str>) -> SuspectCommit {
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+    use std::process::Command;
+
+    fn git(dir: &Path, args: &[&str]) -> String {
+        let out = Command::new("git")
+            .args(["-c", "user.name=T", "-c", "user.email=t@example.com", "-c", "init.defaultBranch=main"])
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("git runs");
+        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    /// A version an event names never makes the clone fetch (anyone with the DSN can send
+    /// one); a commit registered through the release API does, once per interval.
+    #[test]
+    fn only_registered_commits_make_the_clone_fetch() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        git(root, &["init", "--bare", "origin.git"]);
+        git(root, &["clone", "-q", "origin.git", "dev"]);
+        std::fs::write(root.join("dev/app.py"), "print(1)\n").unwrap();
+        git(&root.join("dev"), &["add", "app.py"]);
+        git(&root.join("dev"), &["commit", "-qm", "first"]);
+        git(&root.join("dev"), &["push", "-q", "origin", "HEAD:main"]);
+        git(root, &["clone", "-q", "origin.git", "work"]);
+        std::fs::write(root.join("dev/app.py"), "print(2)\n").unwrap();
+        git(&root.join("dev"), &["commit", "-qam", "second"]);
+        git(&root.join("dev"), &["push", "-q", "origin", "HEAD:main"]);
+        let newer = git(&root.join("dev"), &["rev-parse", "HEAD"]);
+        let work = root.join("work");
+        let has = |sha: &str| {
+            Command::new("git")
+                .args(["cat-file", "-e", &format!("{sha}^{{commit}}")])
+                .current_dir(&work)
+                .status()
+                .unwrap()
+                .success()
+        };
+        assert!(!has(&newer));
+        // Named by an event only: looked up, not fetched.
+        assert!(blame(&work, std::slice::from_ref(&newer), 0, &[]).is_some());
+        assert!(!has(&newer), "an event's release made the clone fetch");
+        // Registered through the release API: fetched.
+        assert!(blame(&work, std::slice::from_ref(&newer), 1, &[]).is_some());
+        assert!(has(&newer), "a registered commit was not fetched");
+        // And not again within the interval.
+        assert!(!fetch_due(&work));
+    }
+}
