@@ -83,8 +83,10 @@ pub async fn session_user(db: &Db, session: &Session) -> Option<User> {
     db.session_user(id, epoch).await.ok().flatten()
 }
 
-/// Keeps this session signed in at the user's new epoch (after the user ended the others).
+/// Keeps this session signed in at the user's new epoch (after the user ended the others),
+/// under a new id, so that a stolen copy of its cookie ends with them.
 pub async fn keep_session(session: &Session, epoch: i64) -> Result<(), tower_sessions::session::Error> {
+    session.cycle_id().await?;
     session.insert(SESSION_EPOCH, epoch).await
 }
 
@@ -177,7 +179,12 @@ pub async fn serve(db: Db, config: &Config) -> anyhow::Result<()> {
     let app = router(state, secure);
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     tracing::info!("Faultline listening on http://{} (public URL {public_url}, {} database)", config.listen, db.kind());
-    crate::listen::serve(listener, app, crate::listen::Limits::default(), shutdown_signal()).await?;
+    // Behind a proxy every connection comes from the proxy: no per-address cap then.
+    let mut limits = crate::listen::Limits::default();
+    if config.trust_proxy {
+        limits.max_per_address = limits.max_connections;
+    }
+    crate::listen::serve(listener, app, limits, shutdown_signal()).await?;
     Ok(())
 }
 

@@ -72,22 +72,38 @@ pub fn decode(encoding: Option<&str>, body: Vec<u8>, limit: usize) -> Result<Vec
 
 /// The first line of the decoded body (without its `\n`), decoding no more than that: an
 /// envelope's header, to authenticate by its `dsn` before the body is decoded and parsed.
+/// `complete`: whether `body` is the whole body, or only what has arrived so far; then
+/// `Ok(None)` means "not yet" (no newline decoded yet, or the decoder needs more bytes).
 /// A first line longer than `limit` is `TooLarge`.
-pub fn first_line(encoding: Option<&str>, body: &[u8], limit: usize) -> Result<Vec<u8>, DecodeError> {
+pub fn first_line(
+    encoding: Option<&str>,
+    body: &[u8],
+    limit: usize,
+    complete: bool,
+) -> Result<Option<Vec<u8>>, DecodeError> {
     let encodings = encodings(encoding);
     let names = encodings.join(", ");
-    let mut reader = open(&encodings, body)?.take(limit as u64 + 1);
+    let mut reader = match open(&encodings, body) {
+        Ok(r) => r.take(limit as u64 + 1),
+        Err(DecodeError::Corrupt(_)) if !complete => return Ok(None),
+        Err(e) => return Err(e),
+    };
     let mut line = Vec::new();
     let mut chunk = [0u8; 4096];
     loop {
-        let n = reader.read(&mut chunk).map_err(|e| corrupt(&names, e))?;
+        let n = match reader.read(&mut chunk) {
+            Ok(n) => n,
+            // A truncated stream: more may come.
+            Err(_) if !complete => return Ok(None),
+            Err(e) => return Err(corrupt(&names, e)),
+        };
         if n == 0 {
             break;
         }
         match memchr::memchr(b'\n', &chunk[..n]) {
             Some(i) => {
                 line.extend_from_slice(&chunk[..i]);
-                return Ok(line);
+                return Ok(Some(line));
             }
             None => line.extend_from_slice(&chunk[..n]),
         }
@@ -95,7 +111,7 @@ pub fn first_line(encoding: Option<&str>, body: &[u8], limit: usize) -> Result<V
     if line.len() > limit {
         return Err(DecodeError::TooLarge);
     }
-    Ok(line)
+    Ok(complete.then_some(line))
 }
 
 #[cfg(test)]
@@ -153,13 +169,19 @@ mod tests {
     #[test]
     fn the_first_line_alone() {
         let env = b"{\"dsn\":\"http://k@h/1\"}\n{\"type\":\"event\"}\n{}\n".to_vec();
-        assert_eq!(first_line(None, &env, 100).unwrap(), b"{\"dsn\":\"http://k@h/1\"}");
-        assert_eq!(first_line(Some("gzip"), &gzip(&env), 100).unwrap(), b"{\"dsn\":\"http://k@h/1\"}");
-        assert_eq!(first_line(None, b"{}", 100).unwrap(), b"{}");
+        let line = Some(b"{\"dsn\":\"http://k@h/1\"}".to_vec());
+        assert_eq!(first_line(None, &env, 100, true).unwrap(), line);
+        assert_eq!(first_line(Some("gzip"), &gzip(&env), 100, true).unwrap(), line);
+        assert_eq!(first_line(None, b"{}", 100, true).unwrap(), Some(b"{}".to_vec()));
+        // What has arrived so far: "not yet" until the newline is decoded.
+        let zipped = gzip(&env);
+        assert_eq!(first_line(None, &env[..10], 100, false).unwrap(), None);
+        assert_eq!(first_line(Some("gzip"), &zipped[..8], 100, false).unwrap(), None);
+        assert!(first_line(Some("gzip"), &zipped[..8], 100, true).is_err());
         // A bomb behind a short first line costs the first line only; a long one is refused.
         let mut bomb = b"{}\n".to_vec();
         bomb.extend(vec![b'x'; 64 << 20]);
-        assert_eq!(first_line(Some("gzip"), &gzip(&bomb), 100).unwrap(), b"{}");
-        assert_eq!(first_line(Some("gzip"), &gzip(&vec![b'x'; 1 << 20]), 100), Err(DecodeError::TooLarge));
+        assert_eq!(first_line(Some("gzip"), &gzip(&bomb), 100, true).unwrap(), Some(b"{}".to_vec()));
+        assert_eq!(first_line(Some("gzip"), &gzip(&vec![b'x'; 1 << 20]), 100, false), Err(DecodeError::TooLarge));
     }
 }

@@ -93,11 +93,24 @@ impl Default for FailureLimiter {
     }
 }
 
+/// The client an address stands for: itself, or for IPv6 its /64 (one host or LAN gets a
+/// whole /64, so single addresses in it are no limit).
+fn subject(ip: &str) -> String {
+    match ip.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V6(v6)) => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        _ => ip.to_string(),
+    }
+}
+
 impl FailureLimiter {
     /// `Err` (429) while `ip` is over its failures.
     pub fn check(&self, ip: &str) -> Result<(), IngestError> {
+        let ip = subject(ip);
         let Ok(windows) = self.windows.lock() else { return Ok(()) };
-        match windows.get(ip) {
+        match windows.get(&ip) {
             Some((start, n)) if *n >= MAX_FAILURES && start.elapsed() < FAILURE_WINDOW => {
                 let left = FAILURE_WINDOW.saturating_sub(start.elapsed()).as_secs().max(1);
                 Err(IngestError::TooManyFailures { retry_after: left })
@@ -108,6 +121,8 @@ impl FailureLimiter {
 
     /// Counts a failed authentication of `ip`.
     pub fn failed(&self, ip: &str) {
+        let ip = subject(ip);
+        let ip = ip.as_str();
         let Ok(mut windows) = self.windows.lock() else { return };
         if windows.len() >= MAX_ADDRESSES && !windows.contains_key(ip) {
             windows.retain(|_, (start, _)| start.elapsed() < FAILURE_WINDOW);
@@ -136,6 +151,12 @@ mod tests {
         }
         assert!(matches!(limiter.check("198.51.100.1"), Err(IngestError::TooManyFailures { .. })));
         assert!(limiter.check("198.51.100.2").is_ok());
+        // IPv6 addresses count by /64.
+        for i in 0..MAX_FAILURES {
+            limiter.failed(&format!("2001:db8:1:2::{i:x}"));
+        }
+        assert!(limiter.check("2001:db8:1:2:ffff::1").is_err());
+        assert!(limiter.check("2001:db8:1:3::1").is_ok());
     }
 
     #[test]

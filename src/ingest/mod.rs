@@ -187,18 +187,14 @@ async fn handle(
         }
         None => None,
     };
-    let raw = inc.read_raw(body).await?;
-    if key.is_none() {
-        let line = body::first_line(inc.header(header::CONTENT_ENCODING.as_str()), &raw, envelope::MAX_HEADER_BYTES)
-            .map_err(|e| decode_error(e, "envelope header", envelope::MAX_HEADER_BYTES))?;
-        let header = envelope::parse_first_line(&line).map_err(envelope_error)?;
-        let dsn = header.get("dsn").and_then(Value::as_str).ok_or_else(|| {
-            IngestError::Unauthorized("missing authentication: no X-Sentry-Auth, sentry_key or dsn".into())
-        })?;
-        let (public_key, _) =
-            auth::parse_dsn(dsn).ok_or_else(|| IngestError::Unauthorized("the envelope's dsn is malformed".into()))?;
-        key = Some(inc.check_key(&st, &public_key).await?);
-    }
+    let raw = match key {
+        Some(_) => inc.read_raw(body).await?,
+        None => {
+            let (raw, found) = inc.read_authenticating(&st, body).await?;
+            key = Some(found);
+            raw
+        }
+    };
 
     let limit = if endpoint == Endpoint::Store { MAX_EVENT_BYTES } else { MAX_ENVELOPE_BYTES };
     let data = inc.decode(raw, limit, "body")?;
@@ -410,7 +406,9 @@ impl Incoming {
     async fn check_key(&self, st: &Ingest, public_key: &str) -> Result<crate::store::ingest::IngestKey, IngestError> {
         st.failures.check(&self.client_ip)?;
         let checked = st.keys.check(public_key, self.project_id).await;
-        if matches!(checked, Err(IngestError::Unauthorized(_) | IngestError::Forbidden(_))) {
+        // Only unknown keys count: a disabled key or one of another project is a
+        // misconfigured SDK, not a guess, and must not get everyone behind its NAT refused.
+        if matches!(checked, Err(IngestError::Unauthorized(_))) {
             st.failures.failed(&self.client_ip);
         }
         checked
@@ -428,6 +426,73 @@ impl Incoming {
         })?
     }
 
+    /// For an envelope without a key in its headers or query: reads the body only until its
+    /// first line has arrived (decoded alone, at most [`UNAUTHENTICATED_BYTES`] of the wire),
+    /// authenticates by that line's `dsn`, and only then reads the rest. So a sender without
+    /// a key holds at most that much of the server's memory, whatever its body.
+    async fn read_authenticating(
+        &self,
+        st: &Ingest,
+        body: Body,
+    ) -> Result<(Vec<u8>, crate::store::ingest::IngestKey), IngestError> {
+        use http_body_util::BodyExt;
+        let declared = self.header(header::CONTENT_LENGTH.as_str()).and_then(|v| v.parse::<usize>().ok());
+        if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
+            return Err(IngestError::TooLarge(format!("the body is larger than {MAX_BODY_BYTES} bytes")));
+        }
+        let encoding = self.header(header::CONTENT_ENCODING.as_str());
+        let work = async {
+            let mut body = body;
+            let mut raw: Vec<u8> = Vec::new();
+            let mut ended = false;
+            // Where the first line was last looked for: looking again costs a decode of the
+            // prefix, so it waits for a newline on the wire or another KiB (a body that
+            // trickles in a byte at a time must not cost a decode per byte).
+            let mut tried_at: Option<usize> = None;
+            let line = loop {
+                let limit = envelope::MAX_HEADER_BYTES;
+                let due = ended || tried_at.is_none_or(|at| raw.len() >= at + 1024 || raw[at..].contains(&b'\n'));
+                if due {
+                    tried_at = Some(raw.len());
+                    let found = body::first_line(encoding, &raw, limit, ended)
+                        .map_err(|e| decode_error(e, "envelope header", limit))?;
+                    if let Some(line) = found {
+                        break line;
+                    }
+                }
+                if raw.len() >= UNAUTHENTICATED_BYTES {
+                    return Err(IngestError::Unauthorized(format!(
+                        "missing authentication: no X-Sentry-Auth, sentry_key, or dsn in the first {UNAUTHENTICATED_BYTES} bytes"
+                    )));
+                }
+                match body.frame().await {
+                    None => ended = true,
+                    Some(Ok(frame)) => {
+                        if let Ok(data) = frame.into_data() {
+                            raw.extend_from_slice(&data);
+                        }
+                    }
+                    Some(Err(e)) => return Err(body_error(e)),
+                }
+            };
+            let header = envelope::parse_first_line(&line).map_err(envelope_error)?;
+            let dsn = header.get("dsn").and_then(Value::as_str).ok_or_else(|| {
+                IngestError::Unauthorized("missing authentication: no X-Sentry-Auth, sentry_key or dsn".into())
+            })?;
+            let (public_key, _) = auth::parse_dsn(dsn)
+                .ok_or_else(|| IngestError::Unauthorized("the envelope's dsn is malformed".into()))?;
+            let key = self.check_key(st, &public_key).await?;
+            if !ended {
+                let rest = read_body_limited(body, MAX_BODY_BYTES.saturating_sub(raw.len())).await?;
+                raw.extend_from_slice(&rest);
+            }
+            Ok((raw, key))
+        };
+        tokio::time::timeout(BODY_DEADLINE, work).await.map_err(|_| {
+            IngestError::Timeout(format!("the body did not arrive within {} s", BODY_DEADLINE.as_secs()))
+        })?
+    }
+
     /// Decodes a body read by [`Self::read_raw`] per its `Content-Encoding`, at most `limit`
     /// bytes once decoded. `what` names it in errors.
     fn decode(&self, raw: Vec<u8>, limit: usize, what: &str) -> Result<Vec<u8>, IngestError> {
@@ -441,6 +506,10 @@ impl Incoming {
         self.decode(raw, limit, what)
     }
 }
+
+/// The most of a body read before its sender is known (an envelope authenticated by the
+/// `dsn` of its first line): SDKs' envelope headers are well under 1 KB.
+pub const UNAUTHENTICATED_BYTES: usize = 64 << 10;
 
 /// How long a request's body may take to arrive. An SDK sends a whole event in well under a
 /// second; a body trickling in a byte at a time holds a connection and its buffer for
@@ -534,18 +603,26 @@ fn presented_auth(headers: &HeaderMap, query: &str) -> Result<Option<auth::Clien
 }
 
 async fn read_body(body: Body) -> Result<Vec<u8>, IngestError> {
-    match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
-        Ok(bytes) => Ok(bytes.to_vec()),
-        Err(e) if crate::listen::is_body_timeout(&e) => Err(IngestError::Timeout(e.to_string())),
-        Err(e) => {
-            let too_large = std::error::Error::source(&e).is_some_and(|s| s.is::<http_body_util::LengthLimitError>())
-                || e.to_string().contains("length limit");
-            if too_large {
-                Err(IngestError::TooLarge(format!("the body is larger than {MAX_BODY_BYTES} bytes")))
-            } else {
-                Err(IngestError::BadRequest(format!("cannot read the body: {e}")))
-            }
-        }
+    read_body_limited(body, MAX_BODY_BYTES).await
+}
+
+/// The rest of a body, at most `limit` bytes (the whole body is at most [`MAX_BODY_BYTES`]).
+async fn read_body_limited(body: Body, limit: usize) -> Result<Vec<u8>, IngestError> {
+    axum::body::to_bytes(body, limit).await.map(|b| b.to_vec()).map_err(body_error)
+}
+
+/// What an error reading a body means for the sender: too slow (408), too large (413), or
+/// broken (400).
+fn body_error(e: axum::Error) -> IngestError {
+    if crate::listen::is_body_timeout(&e) {
+        return IngestError::Timeout(e.to_string());
+    }
+    let too_large = std::error::Error::source(&e).is_some_and(|s| s.is::<http_body_util::LengthLimitError>())
+        || e.to_string().contains("length limit");
+    if too_large {
+        IngestError::TooLarge(format!("the body is larger than {MAX_BODY_BYTES} bytes"))
+    } else {
+        IngestError::BadRequest(format!("cannot read the body: {e}"))
     }
 }
 

@@ -26,6 +26,7 @@ pub async fn sign_out_elsewhere() -> Result<(), AppError> {
 #[cfg(feature = "ssr")]
 async fn keep_this_session(epoch: i64) -> Result<(), AppError> {
     let session = crate::pages::guard::session().await?;
+    // A new id too: a stolen copy of this session's cookie ends with the others.
     crate::server::keep_session(&session, epoch).await.map_err(|e| {
         tracing::error!("session: {e}");
         AppError::Internal

@@ -132,13 +132,18 @@ fn number_end(bytes: &[u8], mut i: usize) -> usize {
     i
 }
 
-/// serde_json refuses a number that is infinite as a double (`1e999`); short plain numbers
-/// never are. A token that is not a number at all is the parser's to refuse.
+/// serde_json refuses a number that is infinite as a double (`1e999`), and its arithmetic
+/// (without `float_roundtrip`) overflows a little before Rust's exact parse does (near
+/// `f64::MAX`), so the parser itself is asked; short plain numbers are never out of range.
+/// A token that is not a number at all is the parser's to refuse on either path.
 fn number_in_range(token: &[u8]) -> bool {
     if token.len() < 300 && !token.iter().any(|b| matches!(b, b'e' | b'E')) {
         return true;
     }
-    std::str::from_utf8(token).ok().and_then(|t| t.parse::<f64>().ok()).is_none_or(f64::is_finite)
+    match serde_json::from_slice::<Value>(token) {
+        Ok(_) => true,
+        Err(e) => !e.to_string().starts_with("number out of range"),
+    }
 }
 
 /// The repairs of [`parse_lenient`]; `None` when there is nothing to repair (so the original
@@ -267,6 +272,9 @@ mod tests {
         assert_eq!(v["m"], "caf\u{fffd}");
         assert_eq!(v["s"], "\\udc00");
         assert_eq!((v["n"].clone(), v["k"].clone(), v["f"].clone()), (Value::Null, Value::Null, 1500.0.into()));
+        let v = parse_lenient(br#"{"n": 1.7976931348623158e308, "m": 1.7976931348623157e308}"#).unwrap();
+        assert_eq!(v["n"], Value::Null);
+        assert!(v["m"].is_f64());
     }
 
     #[test]
@@ -277,6 +285,11 @@ mod tests {
             (br#"{"m": "\ud800x"}"#, false),
             (b"{\"m\": \"\xe9\"}", false),
             (br#"{"n": 1e999}"#, false),
+            // Beyond serde_json's own arithmetic, though Rust parses them as f64::MAX.
+            (br#"{"n": 1.7976931348623158e308}"#, false),
+            (br#"{"n": 17976931348623158e292}"#, false),
+            (br#"{"n": 0.17976931348623158e309}"#, false),
+            (br#"{"n": 1.7976931348623157e308}"#, true),
             (br#"{"n": NaN}"#, false),
             (br#"{"m": "unterminated"#, false),
         ] {
