@@ -34,7 +34,7 @@ pub(super) fn form(parts: &[multipart::Part<'_>]) -> Result<Crash, IngestError> 
                 filename: part.filename.clone().unwrap_or_else(|| "Minidump".into()).chars().take(200).collect(),
                 content_type: Some("application/x-dmp".into()),
                 attachment_type: "event.minidump".into(),
-                data: part.data.to_vec(),
+                data: bytes::Bytes::copy_from_slice(part.data),
             });
         } else if part.name == "sentry" {
             // The whole event as JSON: its fields, unless a bracketed field set them already.
@@ -52,7 +52,7 @@ pub(super) fn form(parts: &[multipart::Part<'_>]) -> Result<Crash, IngestError> 
                     filename: part.filename.clone().unwrap_or_default().chars().take(200).collect(),
                     content_type: part.content_type.clone(),
                     attachment_type: "event.attachment".into(),
-                    data: part.data.to_vec(),
+                    data: bytes::Bytes::copy_from_slice(part.data),
                 });
             }
         } else if !part.name.is_empty() {

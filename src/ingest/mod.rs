@@ -197,7 +197,8 @@ async fn handle(
     };
 
     let limit = if endpoint == Endpoint::Store { MAX_EVENT_BYTES } else { MAX_ENVELOPE_BYTES };
-    let data = inc.decode(raw, limit, "body")?;
+    // Shared, so that attachments are slices of it rather than copies.
+    let data = bytes::Bytes::from(inc.decode(raw, limit, "body")?);
 
     let ctx = |event_id: Option<String>, sent_at_ms: Option<i64>| inc.context(event_id, sent_at_ms);
 
@@ -211,13 +212,15 @@ async fn handle(
             let json_bytes = if data.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') {
                 data
             } else {
-                lenient::decode_legacy_store_body(&data, MAX_EVENT_BYTES).map_err(|e| {
-                    if e == "too large" {
-                        IngestError::TooLarge(format!("the event is larger than {MAX_EVENT_BYTES} bytes"))
-                    } else {
-                        IngestError::BadRequest(e)
-                    }
-                })?
+                lenient::decode_legacy_store_body(&data, MAX_EVENT_BYTES)
+                    .map_err(|e| {
+                        if e == "too large" {
+                            IngestError::TooLarge(format!("the event is larger than {MAX_EVENT_BYTES} bytes"))
+                        } else {
+                            IngestError::BadRequest(e)
+                        }
+                    })?
+                    .into()
             };
             st.limiter.check(&st.digest, key.project_id, key.rate_limit_per_minute)?;
             let ev = prepare_event_bytes(&json_bytes, ctx(None, None), key.project_id, received_ms)?;
@@ -263,7 +266,7 @@ async fn handle(
                                 .header_str("attachment_type")
                                 .unwrap_or("event.attachment")
                                 .to_string(),
-                            data: item.payload.to_vec(),
+                            data: data.slice_ref(item.payload),
                         });
                     }
                     "user_report" => match user_report(item.payload, project_id) {
@@ -608,7 +611,8 @@ async fn read_body(body: Body) -> Result<Vec<u8>, IngestError> {
 
 /// The rest of a body, at most `limit` bytes (the whole body is at most [`MAX_BODY_BYTES`]).
 async fn read_body_limited(body: Body, limit: usize) -> Result<Vec<u8>, IngestError> {
-    axum::body::to_bytes(body, limit).await.map(|b| b.to_vec()).map_err(body_error)
+    // `Vec::from` takes the buffer over where it can instead of copying it.
+    axum::body::to_bytes(body, limit).await.map(Vec::from).map_err(body_error)
 }
 
 /// What an error reading a body means for the sender: too slow (408), too large (413), or

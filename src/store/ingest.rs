@@ -32,7 +32,8 @@ pub struct NewAttachment {
     pub filename: String,
     pub content_type: Option<String>,
     pub attachment_type: String,
-    pub data: Vec<u8>,
+    /// A slice of the request's body where it can be (no copy of a large upload).
+    pub data: bytes::Bytes,
 }
 
 #[derive(Debug, Clone)]
@@ -535,7 +536,7 @@ pub(crate) async fn write_in<T: BatchTx>(
                 &a.content_type,
                 &a.attachment_type,
                 a.data.len() as i64,
-                a.data.as_slice(),
+                &a.data[..],
                 now,
             ];
             tx.execute(sql, &args).await?;
