@@ -424,7 +424,7 @@ impl Incoming {
         if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
             return Err(IngestError::TooLarge(format!("the body is larger than {MAX_BODY_BYTES} bytes")));
         }
-        tokio::time::timeout(BODY_DEADLINE, read_body(body)).await.map_err(|_| {
+        tokio::time::timeout(BODY_DEADLINE, read_body_sized(body, declared)).await.map_err(|_| {
             IngestError::Timeout(format!("the body did not arrive within {} s", BODY_DEADLINE.as_secs()))
         })?
     }
@@ -605,8 +605,24 @@ fn presented_auth(headers: &HeaderMap, query: &str) -> Result<Option<auth::Clien
     Ok(found.into_iter().next())
 }
 
-async fn read_body(body: Body) -> Result<Vec<u8>, IngestError> {
-    read_body_limited(body, MAX_BODY_BYTES).await
+/// A whole body, at most [`MAX_BODY_BYTES`]. With a declared length (already checked against
+/// the limit) it is read into a buffer of exactly that size: collecting into a growing one
+/// held up to twice a large upload.
+async fn read_body_sized(body: Body, declared: Option<usize>) -> Result<Vec<u8>, IngestError> {
+    use http_body_util::BodyExt;
+    let Some(len) = declared else { return read_body_limited(body, MAX_BODY_BYTES).await };
+    let mut body = body;
+    let mut out = Vec::with_capacity(len);
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(body_error)?;
+        if let Ok(data) = frame.into_data() {
+            if out.len() + data.len() > MAX_BODY_BYTES {
+                return Err(IngestError::TooLarge(format!("the body is larger than {MAX_BODY_BYTES} bytes")));
+            }
+            out.extend_from_slice(&data);
+        }
+    }
+    Ok(out)
 }
 
 /// The rest of a body, at most `limit` bytes (the whole body is at most [`MAX_BODY_BYTES`]).
