@@ -417,13 +417,19 @@ impl Incoming {
         checked
     }
 
-    /// Reads the body (refusing an over-long `Content-Length` before reading), within
-    /// [`BODY_DEADLINE`], as it came on the wire.
-    async fn read_raw(&self, body: Body) -> Result<Vec<u8>, IngestError> {
+    /// The body's `Content-Length`, refused (413) before anything is read when over the limit.
+    fn declared_length(&self) -> Result<Option<usize>, IngestError> {
         let declared = self.header(header::CONTENT_LENGTH.as_str()).and_then(|v| v.parse::<usize>().ok());
         if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
             return Err(IngestError::TooLarge(format!("the body is larger than {MAX_BODY_BYTES} bytes")));
         }
+        Ok(declared)
+    }
+
+    /// Reads the body (refusing an over-long `Content-Length` before reading), within
+    /// [`BODY_DEADLINE`], as it came on the wire.
+    async fn read_raw(&self, body: Body) -> Result<Vec<u8>, IngestError> {
+        let declared = self.declared_length()?;
         tokio::time::timeout(BODY_DEADLINE, read_body_sized(body, declared)).await.map_err(|_| {
             IngestError::Timeout(format!("the body did not arrive within {} s", BODY_DEADLINE.as_secs()))
         })?
@@ -439,10 +445,7 @@ impl Incoming {
         body: Body,
     ) -> Result<(Vec<u8>, crate::store::ingest::IngestKey), IngestError> {
         use http_body_util::BodyExt;
-        let declared = self.header(header::CONTENT_LENGTH.as_str()).and_then(|v| v.parse::<usize>().ok());
-        if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
-            return Err(IngestError::TooLarge(format!("the body is larger than {MAX_BODY_BYTES} bytes")));
-        }
+        self.declared_length()?;
         let encoding = self.header(header::CONTENT_ENCODING.as_str());
         let work = async {
             let mut body = body;
